@@ -1,0 +1,17 @@
+package dev.lineserver;
+
+/** Why a connection was closed; passed to {@link LineServerListener#connectionClosed}. */
+public enum CloseReason {
+  /** The peer closed its side; an unterminated last line was delivered first. */
+  PEER_EOF,
+  /** The peer reset the connection, or reading from it failed; buffered bytes are lost. */
+  PEER_RESET,
+  /** The connection's sink failed more often than the restart intensity allows. */
+  RESTART_LIMIT,
+  /** The server is closing and the connection had been quiet; everything it sent was delivered. */
+  SERVER_CLOSE,
+  /** The server is closing and the connection was still sending when the shutdown timeout ended. */
+  SHUTDOWN_TIMEOUT,
+  /** The I/O thread serving the connection died of an {@link Error}; see the log. */
+  SERVER_ERROR
+}

@@ -1,0 +1,376 @@
+package dev.lineserver;
+
+import dev.lineserver.internal.Acceptor;
+import dev.lineserver.internal.IoLoop;
+import dev.lineserver.internal.Settings;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A running TCP server that splits every connection's bytes into lines and hands each complete line
+ * to a sink.
+ *
+ * <pre>{@code
+ * try (LineServer server = LineServer.builder()
+ *     .port(9000)
+ *     .maxLineLength(64 * 1024)
+ *     .sink(line -> positions.accept(line))
+ *     .start()) {
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>A line ends at LF; a CR right before the LF is stripped, a lone CR is data. An unterminated
+ * last line is delivered when the peer closes. A line longer than {@code maxLineLength} bytes is
+ * discarded and reported to the {@link LineServerListener}; the connection goes on. Malformed input
+ * in the charset is decoded with replacement characters. See {@link LineSink} for threading and
+ * failures.
+ *
+ * <p>The server's threads ({@code line-server-accept}, {@code line-server-io-N}) are not daemon
+ * threads: a {@code main} that starts a server and returns keeps serving until {@link #close()}.
+ */
+public final class LineServer implements AutoCloseable {
+  private final ServerSocketChannel channel;
+  private final SocketAddress localAddress;
+  private final IoLoop[] loops;
+  private final Thread[] threads;
+  private final long shutdownTimeoutNanos;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final CountDownLatch closed = new CountDownLatch(1);
+
+  private LineServer(
+      ServerSocketChannel channel, IoLoop[] loops, Thread[] threads, long shutdownTimeoutNanos)
+      throws IOException {
+    this.channel = channel;
+    this.localAddress = channel.getLocalAddress();
+    this.loops = loops;
+    this.threads = threads;
+    this.shutdownTimeoutNanos = shutdownTimeoutNanos;
+  }
+
+  /** Starts configuring a server. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The port the server is bound to; the actual one when port 0 was asked for. */
+  public int port() {
+    return ((InetSocketAddress) localAddress).getPort();
+  }
+
+  /** The address the server is bound to. */
+  public SocketAddress localAddress() {
+    return localAddress;
+  }
+
+  /**
+   * Stops the server gracefully. At once: stops accepting and releases the port. Then drains: every
+   * byte already received is still split and delivered (an unterminated tail as a last line), and
+   * each connection is closed at peer EOF, once it has been quiet for 200 ms, or when the shutdown
+   * timeout expires. Returns when every thread of the server has ended and every socket is closed.
+   *
+   * <p>Idempotent and safe from any thread. Called from a sink or listener (a thread of this
+   * server), it starts the same shutdown on a thread named {@code line-server-close} and returns at
+   * once. A second call from another thread waits for the first to finish.
+   */
+  @Override
+  public void close() {
+    boolean first = closing.compareAndSet(false, true);
+    if (isOwnThread(Thread.currentThread())) {
+      if (first) {
+        Thread closer = new Thread(this::shutdown, "line-server-close");
+        closer.setDaemon(false);
+        closer.start();
+      }
+      return;
+    }
+    if (first) {
+      shutdown();
+    } else {
+      awaitClosed();
+    }
+  }
+
+  private void shutdown() {
+    try {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        Log.LOGGER.log(Level.WARNING, "closing the listening socket failed", e);
+      }
+      Thread acceptor = threads[0];
+      LockSupport.unpark(acceptor);
+      long deadline = System.nanoTime() + shutdownTimeoutNanos;
+      join(acceptor, deadline);
+      for (IoLoop loop : loops) {
+        loop.drain(deadline);
+      }
+      long grace = deadline + TimeUnit.SECONDS.toNanos(1);
+      for (int i = 1; i < threads.length; i++) {
+        join(threads[i], grace);
+      }
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  /**
+   * Waits for {@code thread} until {@code deadlineNanos}, then interrupts it (a sink blocked in an
+   * interruptible call) and waits one more second before giving up with a warning.
+   */
+  private static void join(Thread thread, long deadlineNanos) {
+    try {
+      long left = deadlineNanos - System.nanoTime();
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+      if (thread.isAlive()) {
+        thread.interrupt();
+        thread.join(TimeUnit.SECONDS.toMillis(1));
+      }
+      if (thread.isAlive()) {
+        Log.LOGGER.log(
+            Level.WARNING, thread.getName() + " did not end after close(); is a sink stuck?");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void awaitClosed() {
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private boolean isOwnThread(Thread current) {
+    for (Thread thread : threads) {
+      if (thread == current) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "LineServer[" + localAddress + (closing.get() ? ", closed]" : "]");
+  }
+
+  /**
+   * Configures and starts a {@link LineServer}. Each setter checks its argument at once and throws
+   * {@link IllegalArgumentException} naming the bad value and the accepted range; {@link #start()}
+   * checks what involves several settings.
+   */
+  public static final class Builder {
+    /** The largest {@code maxLineLength}: the largest array a JVM reliably allocates, less one. */
+    public static final int MAX_LINE_LENGTH_LIMIT = Integer.MAX_VALUE - 8;
+
+    private int port;
+    private @Nullable InetAddress bindAddress;
+    private int backlog = 1024;
+    private int maxLineLength = 64 * 1024;
+    private Charset charset = StandardCharsets.UTF_8;
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int maxRestarts = 3;
+    private Duration restartPeriod = Duration.ofSeconds(5);
+    private Duration shutdownTimeout = Duration.ofSeconds(10);
+    private @Nullable ConnectionLineSink sink;
+    private LineServerListener listener = new LineServerListener() {};
+
+    private Builder() {}
+
+    /** The TCP port to listen on; 0 (the default) picks a free one, see {@link #port()}. */
+    public Builder port(int port) {
+      this.port = checkRange("port", port, 0, 65535);
+      return this;
+    }
+
+    /** The local address to listen on; by default every interface. */
+    public Builder bindAddress(InetAddress bindAddress) {
+      this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
+      return this;
+    }
+
+    /** How many accepted connections the kernel queues before the acceptor takes them; 1024. */
+    public Builder backlog(int backlog) {
+      this.backlog = checkRange("backlog", backlog, 1, 65535);
+      return this;
+    }
+
+    /**
+     * The longest line delivered, in bytes, without its LF and a CR right before it; 65536 by
+     * default. A longer line is discarded without being buffered and reported to {@link
+     * LineServerListener#lineTooLong}. Bounds the memory of each connection.
+     */
+    public Builder maxLineLength(int maxLineLength) {
+      this.maxLineLength = checkRange("maxLineLength", maxLineLength, 1, MAX_LINE_LENGTH_LIMIT);
+      return this;
+    }
+
+    /** How line bytes become strings; UTF-8 by default. Malformed input becomes U+FFFD. */
+    public Builder charset(Charset charset) {
+      this.charset = Objects.requireNonNull(charset, "charset");
+      return this;
+    }
+
+    /** How many I/O threads serve connections; by default one per available processor. */
+    public Builder ioThreads(int ioThreads) {
+      this.ioThreads = checkRange("ioThreads", ioThreads, 1, 1024);
+      return this;
+    }
+
+    /**
+     * How many sink failures one connection survives within {@code period}: each failure loses its
+     * line and re-creates the connection's line buffer; the failure that makes more than {@code
+     * maxRestarts} within {@code period} closes that connection. 3 within 5 seconds by default; 0
+     * closes a connection at its first failure.
+     */
+    public Builder restartIntensity(int maxRestarts, Duration period) {
+      Objects.requireNonNull(period, "period");
+      checkRange("maxRestarts", maxRestarts, 0, 1000);
+      checkDuration("period", period, Duration.ofMillis(1), Duration.ofDays(1));
+      this.maxRestarts = maxRestarts;
+      this.restartPeriod = period;
+      return this;
+    }
+
+    /**
+     * How long {@link LineServer#close()} drains connections that keep sending; 10 s by default.
+     */
+    public Builder shutdownTimeout(Duration shutdownTimeout) {
+      Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+      this.shutdownTimeout =
+          checkDuration("shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofHours(1));
+      return this;
+    }
+
+    /** Receives every line. Exactly one of {@code sink} and {@code connectionSink} is required. */
+    public Builder sink(LineSink sink) {
+      Objects.requireNonNull(sink, "sink");
+      return connectionSink((connection, line) -> sink.accept(line));
+    }
+
+    /** Receives every line with its connection. Exactly one of the two sinks is required. */
+    public Builder connectionSink(ConnectionLineSink sink) {
+      Objects.requireNonNull(sink, "sink");
+      if (this.sink != null) {
+        throw new IllegalStateException("sink: already set (expected: one sink per server)");
+      }
+      this.sink = sink;
+      return this;
+    }
+
+    /** Observes connections and problems; by default every event is logged (see the interface). */
+    public Builder listener(LineServerListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Binds synchronously and starts serving.
+     *
+     * @throws BindException if the address cannot be bound; the message names the address
+     * @throws IOException if the listening socket or a selector cannot be opened
+     * @throws IllegalStateException if no sink was set
+     */
+    public LineServer start() throws IOException {
+      ConnectionLineSink sink = this.sink;
+      if (sink == null) {
+        throw new IllegalStateException(
+            "sink: not set (expected: sink(LineSink) or connectionSink(ConnectionLineSink))");
+      }
+      Settings settings =
+          new Settings(
+              maxLineLength, charset, sink, listener, maxRestarts, restartPeriod.toNanos());
+      SocketAddress address =
+          bindAddress == null
+              ? new InetSocketAddress(port)
+              : new InetSocketAddress(bindAddress, port);
+      ServerSocketChannel channel = bind(address);
+      IoLoop[] loops = new IoLoop[ioThreads];
+      try {
+        for (int i = 0; i < loops.length; i++) {
+          loops[i] = new IoLoop(settings);
+        }
+      } catch (IOException | RuntimeException e) {
+        for (IoLoop loop : loops) {
+          if (loop != null) {
+            loop.abandon();
+          }
+        }
+        channel.close();
+        throw e;
+      }
+      Thread[] threads = new Thread[loops.length + 1];
+      threads[0] = thread(new Acceptor(channel, loops, listener), "line-server-accept");
+      for (int i = 0; i < loops.length; i++) {
+        threads[i + 1] = thread(loops[i], "line-server-io-" + (i + 1));
+      }
+      LineServer server = new LineServer(channel, loops, threads, shutdownTimeout.toNanos());
+      try {
+        for (Thread thread : threads) {
+          thread.start();
+        }
+      } catch (RuntimeException | Error e) {
+        server.close();
+        throw e;
+      }
+      return server;
+    }
+
+    private ServerSocketChannel bind(SocketAddress address) throws IOException {
+      ServerSocketChannel channel = ServerSocketChannel.open();
+      try {
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.bind(address, backlog);
+        return channel;
+      } catch (BindException e) {
+        channel.close();
+        BindException named = new BindException(e.getMessage() + ": " + address);
+        named.initCause(e);
+        throw named;
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+    }
+
+    private static Thread thread(Runnable task, String name) {
+      Thread thread = new Thread(task, name);
+      thread.setDaemon(false);
+      return thread;
+    }
+
+    private static int checkRange(String name, int value, int min, int max) {
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(
+            name + ": " + value + " (expected: " + min + ".." + max + ")");
+      }
+      return value;
+    }
+
+    private static Duration checkDuration(String name, Duration value, Duration min, Duration max) {
+      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            name + ": " + value + " (expected: " + min + ".." + max + ")");
+      }
+      return value;
+    }
+  }
+}

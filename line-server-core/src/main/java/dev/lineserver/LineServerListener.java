@@ -1,0 +1,77 @@
+package dev.lineserver;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Observes a server's connections and the problems it meets. Override what you want to handle;
+ * every method you do not override logs its event once through {@link System.Logger} (logger {@code
+ * dev.lineserver}): problems at {@code WARNING}, the connection lifecycle at {@code DEBUG}. So no
+ * problem is ever dropped silently.
+ *
+ * <p>Threading: connection events are called on the connection's I/O thread, in order, and {@link
+ * #acceptFailed} on the acceptor thread. Keep them short: they run where lines are read. An
+ * exception thrown by a listener is logged and otherwise ignored.
+ */
+public interface LineServerListener {
+
+  /** A connection was accepted and will be read from. */
+  default void connectionOpened(ConnectionInfo connection) {
+    Log.LOGGER.log(Level.DEBUG, () -> "opened " + Log.describe(connection));
+  }
+
+  /** A connection was closed; no line of it will be delivered after this call. */
+  default void connectionClosed(ConnectionInfo connection, CloseReason reason) {
+    Log.LOGGER.log(Level.DEBUG, () -> "closed " + Log.describe(connection) + ": " + reason);
+  }
+
+  /**
+   * A line was longer than {@code maxLineLength} and was discarded without being buffered. The
+   * connection stays open and the next line is delivered normally.
+   *
+   * @param length the discarded line's length in bytes, without its terminator
+   */
+  default void lineTooLong(ConnectionInfo connection, long length) {
+    Log.LOGGER.log(
+        Level.WARNING,
+        () ->
+            "discarded a line of " + length + " bytes (too long) from " + Log.describe(connection));
+  }
+
+  /**
+   * The sink threw for a line, or the connection's line buffer failed. The line is lost, the
+   * connection's line buffer is re-created and the following lines are delivered, unless this
+   * failure exceeds the restart intensity (then {@link #restartLimitReached} follows).
+   *
+   * @param line the line the sink rejected, or {@code null} if the line buffer itself failed
+   */
+  default void sinkFailed(ConnectionInfo connection, @Nullable String line, Exception error) {
+    Log.LOGGER.log(
+        Level.WARNING,
+        "sink failed on " + Log.describe(connection) + (line == null ? "" : " for line: " + line),
+        error);
+  }
+
+  /**
+   * A connection failed more than {@code maxRestarts} times within {@code period}; it is closed
+   * with {@link CloseReason#RESTART_LIMIT}. The server and every other connection go on.
+   */
+  default void restartLimitReached(ConnectionInfo connection, int maxRestarts, Duration period) {
+    Log.LOGGER.log(
+        Level.WARNING,
+        () ->
+            "closing "
+                + Log.describe(connection)
+                + ": more than "
+                + maxRestarts
+                + " sink failures within "
+                + period);
+  }
+
+  /** Accepting a connection failed; the acceptor waits a moment and goes on. */
+  default void acceptFailed(IOException error) {
+    Log.LOGGER.log(Level.WARNING, () -> "accept failed: " + error);
+  }
+}

@@ -1,0 +1,184 @@
+package dev.lineserver.internal;
+
+import dev.lineserver.CloseReason;
+import dev.lineserver.LineServerListener;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CoderMalfunctionError;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One accepted socket and its line buffer, the unit that fails and restarts alone. Owned by one I/O
+ * thread, which alone calls it. Bytes flow {@link #onReadable} → {@link #received} → {@link
+ * LineBuffer} → sink; {@link #received} is the one seam where a stage that turns socket bytes into
+ * line bytes (TLS, a PROXY header) would sit. Once {@link #closed}, no line of it is delivered.
+ */
+final class Connection {
+  /** Reads per readiness event before the I/O thread turns to its other connections. */
+  private static final int MAX_READS_PER_EVENT = 16;
+
+  private final SocketChannel channel;
+  private final Peer peer;
+  private final Settings settings;
+  private final IoLoop loop;
+  private final RestartIntensity restarts;
+  private LineBuffer buffer;
+  private @Nullable SelectionKey key;
+  private boolean closed;
+  private long lastReadNanos;
+
+  Connection(SocketChannel channel, Peer peer, Settings settings, IoLoop loop) {
+    this.channel = channel;
+    this.peer = peer;
+    this.settings = settings;
+    this.loop = loop;
+    this.restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
+    this.buffer = new LineBuffer(settings.maxLineLength());
+  }
+
+  Peer peer() {
+    return peer;
+  }
+
+  SocketChannel channel() {
+    return channel;
+  }
+
+  void opened(SelectionKey key) {
+    this.key = key;
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.connectionOpened(peer));
+  }
+
+  long lastReadNanos() {
+    return lastReadNanos;
+  }
+
+  /** Reads what the socket has, delivering every complete line; at EOF, the tail too. */
+  void onReadable(ByteBuffer readBuffer) {
+    for (int reads = 0; reads < MAX_READS_PER_EVENT && !closed; reads++) {
+      readBuffer.clear();
+      int n;
+      try {
+        n = channel.read(readBuffer);
+      } catch (IOException e) {
+        Events.LOGGER.log(Level.DEBUG, () -> "read failed on " + peer + ": " + e);
+        close(CloseReason.PEER_RESET);
+        return;
+      }
+      if (n < 0) {
+        finish(CloseReason.PEER_EOF);
+        return;
+      }
+      if (n == 0) {
+        return;
+      }
+      lastReadNanos = System.nanoTime();
+      received(readBuffer.array(), readBuffer.arrayOffset(), n);
+      if (readBuffer.hasRemaining()) {
+        return;
+      }
+    }
+  }
+
+  /** Delivers the unterminated tail, if any, then closes with {@code reason}. */
+  void finish(CloseReason reason) {
+    if (closed) {
+      return;
+    }
+    int event = buffer.finish();
+    if (event != LineBuffer.NONE) {
+      handle(event);
+    }
+    close(reason);
+  }
+
+  /** Splits {@code length} bytes of line data and hands every complete line to the sink. */
+  private void received(byte[] bytes, int offset, int length) {
+    buffer.feed(bytes, offset, length);
+    while (!closed) {
+      int event;
+      try {
+        event = buffer.next();
+      } catch (RuntimeException e) {
+        restart(null, e, true);
+        continue;
+      }
+      if (event == LineBuffer.NONE) {
+        return;
+      }
+      handle(event);
+    }
+  }
+
+  private void handle(int event) {
+    if (event == LineBuffer.TOO_LONG) {
+      long length = buffer.tooLongLength();
+      LineServerListener listener = settings.listener();
+      Events.report(() -> listener.lineTooLong(peer, length));
+      return;
+    }
+    String line;
+    try {
+      line =
+          new String(
+              buffer.lineArray(), buffer.lineStart(), buffer.lineLength(), settings.charset());
+    } catch (RuntimeException e) {
+      restart(null, e, false);
+      return;
+    } catch (CoderMalfunctionError e) {
+      // A charset's decoder threw: a failure of this line's decoding, not of the JVM.
+      restart(
+          null,
+          e.getCause() instanceof Exception cause ? cause : new IllegalStateException(e),
+          false);
+      return;
+    }
+    try {
+      settings.sink().accept(peer, line);
+    } catch (Exception e) {
+      restart(line, e, false);
+    }
+  }
+
+  /** Reports the failure; re-creates the line buffer, or closes once restarts are too many. */
+  private void restart(@Nullable String line, Exception error, boolean resync) {
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.sinkFailed(peer, line, error));
+    if (restarts.allow(System.nanoTime())) {
+      buffer = buffer.restart(resync);
+      return;
+    }
+    Events.report(
+        () ->
+            listener.restartLimitReached(
+                peer,
+                settings.maxRestarts(),
+                java.time.Duration.ofNanos(settings.restartPeriodNanos())));
+    close(CloseReason.RESTART_LIMIT);
+  }
+
+  /** Closes the socket without delivering anything more. Idempotent. */
+  void close(CloseReason reason) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      channel.close();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
+    }
+    if (key == null) {
+      Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);
+      return;
+    }
+    key.cancel();
+    loop.connectionClosed();
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.connectionClosed(peer, reason));
+  }
+}

@@ -1,0 +1,180 @@
+package dev.lineserver.internal;
+
+import dev.lineserver.CloseReason;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One I/O thread: owns its selector, its connections and one read buffer they share. Other threads
+ * talk to it only through {@link #register} and {@link #drain}, which queue or flag and wake the
+ * selector; every other field is touched by the loop thread alone. Runs until drained, then closes
+ * every connection it still holds and its selector.
+ */
+public final class IoLoop implements Runnable {
+  /** A draining connection that received nothing for this long has sent everything. */
+  static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  /** How often a draining loop looks for quiet connections and the deadline. */
+  private static final long DRAIN_TICK_MILLIS = 50;
+
+  private static final int READ_BUFFER_SIZE = 64 * 1024;
+
+  private final Selector selector;
+  private final Settings settings;
+  private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
+  private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_SIZE);
+  private volatile long drainDeadline;
+  private volatile boolean drainRequested;
+  private volatile boolean terminated;
+  private int open;
+
+  public IoLoop(Settings settings) throws IOException {
+    this.settings = settings;
+    this.selector = Selector.open();
+  }
+
+  /** Hands an accepted socket to this loop; from any thread. */
+  public void register(SocketChannel channel, Peer peer) {
+    incoming.add(new Connection(channel, peer, settings, this));
+    selector.wakeup();
+    if (terminated) {
+      closeIncoming(CloseReason.SERVER_CLOSE);
+    }
+  }
+
+  /**
+   * Asks the loop to finish: keep reading until each connection is quiet or at EOF, or until {@code
+   * deadlineNanos}, then end. From any thread; no {@link #register} may follow.
+   */
+  public void drain(long deadlineNanos) {
+    drainDeadline = deadlineNanos;
+    drainRequested = true;
+    selector.wakeup();
+  }
+
+  /** False once the loop has ended, normally or by an error. */
+  public boolean isRunning() {
+    return !terminated;
+  }
+
+  /** Closes the selector if the loop never ran. */
+  public void abandon() {
+    terminated = true;
+    closeQuietly();
+  }
+
+  @Override
+  public void run() {
+    CloseReason reason = CloseReason.SERVER_ERROR;
+    try {
+      long drainStart = 0;
+      while (true) {
+        selector.select(this::onReady, drainStart == 0 ? 0 : DRAIN_TICK_MILLIS);
+        openIncoming();
+        if (drainStart == 0 && drainRequested) {
+          drainStart = System.nanoTime();
+        }
+        if (drainStart != 0 && closeDrained(drainStart)) {
+          reason = CloseReason.SERVER_CLOSE;
+          return;
+        }
+      }
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.ERROR, "I/O loop failed; closing its connections", e);
+    } catch (RuntimeException | Error e) {
+      Events.LOGGER.log(
+          Level.ERROR, Thread.currentThread().getName() + " died; closing its connections", e);
+      throw e;
+    } finally {
+      terminated = true;
+      closeAll(reason);
+    }
+  }
+
+  void connectionClosed() {
+    open--;
+  }
+
+  private void onReady(SelectionKey key) {
+    if (key.isValid() && key.isReadable()) {
+      ((Connection) key.attachment()).onReadable(readBuffer);
+    }
+  }
+
+  private void openIncoming() {
+    Connection connection;
+    while ((connection = incoming.poll()) != null) {
+      SelectionKey key;
+      try {
+        SocketChannel channel = connection.channel();
+        channel.configureBlocking(false);
+        key = channel.register(selector, SelectionKey.OP_READ, connection);
+      } catch (IOException e) {
+        Events.LOGGER.log(Level.DEBUG, "registering " + connection.peer() + " failed", e);
+        connection.close(CloseReason.PEER_RESET);
+        continue;
+      }
+      open++;
+      connection.opened(key);
+    }
+  }
+
+  /**
+   * Ends each quiet connection, delivering its tail, or every connection once past the deadline;
+   * returns true when none is left.
+   */
+  private boolean closeDrained(long drainStart) {
+    long now = System.nanoTime();
+    boolean late = now - drainDeadline >= 0;
+    for (SelectionKey key : selector.keys()) {
+      if (!key.isValid()) {
+        continue;
+      }
+      Connection connection = (Connection) key.attachment();
+      if (late) {
+        connection.finish(CloseReason.SHUTDOWN_TIMEOUT);
+      } else if (now - Math.max(drainStart, connection.lastReadNanos()) >= QUIET_NANOS) {
+        connection.finish(CloseReason.SERVER_CLOSE);
+      }
+    }
+    return open == 0 && incoming.isEmpty();
+  }
+
+  private void closeAll(CloseReason reason) {
+    closeIncoming(reason);
+    List<Connection> connections = new ArrayList<>();
+    for (SelectionKey key : selector.keys()) {
+      if (key.attachment() instanceof Connection connection) {
+        connections.add(connection);
+      }
+    }
+    for (Connection connection : connections) {
+      connection.close(reason);
+    }
+    closeQuietly();
+  }
+
+  private void closeIncoming(CloseReason reason) {
+    Connection connection;
+    while ((connection = incoming.poll()) != null) {
+      connection.close(reason);
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      selector.close();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, "closing selector failed", e);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+package dev.lineserver.internal;
+
+/**
+ * Splits one connection's byte stream into lines: bytes in through {@link #feed}, events out
+ * through {@link #next} and, at end of stream, {@link #finish}. Owns at most {@code maxLineLength +
+ * 1} bytes (a partial line, with room for a CR before its LF); a longer line is counted, never
+ * stored. Used by one thread at a time. Invariants: {@code pos <= end}; every input byte before
+ * {@code pos} was examined exactly once; {@code partialLength == 0} while discarding.
+ *
+ * <p>A line is the bytes before an LF, less one CR right before that LF. A reported line is a view
+ * ({@link #lineArray}, {@link #lineStart}, {@link #lineLength}) into the fed array or the partial
+ * buffer, valid until the next call on this object.
+ */
+public final class LineBuffer {
+  /** {@link #next} or {@link #finish}: the input is consumed, nothing to report. */
+  public static final int NONE = 0;
+
+  /** {@link #next} or {@link #finish}: a line is ready in {@link #lineArray}. */
+  public static final int LINE = 1;
+
+  /**
+   * {@link #next} or {@link #finish}: a line was too long; {@link #tooLongLength} says how long.
+   */
+  public static final int TOO_LONG = 2;
+
+  private static final byte LF = '\n';
+  private static final byte CR = '\r';
+  private static final byte[] EMPTY = {};
+  private static final int FIRST_CAPACITY = 256;
+
+  private final int maxLineLength;
+
+  private byte[] input = EMPTY;
+  private int pos;
+  private int end;
+
+  private byte[] partial = EMPTY;
+  private int partialLength;
+
+  private boolean discarding;
+  private boolean resyncing;
+  private long discardedLength;
+  private boolean discardedEndsWithCr;
+
+  private byte[] lineArray = EMPTY;
+  private int lineStart;
+  private int lineLength;
+  private long tooLongLength;
+
+  public LineBuffer(int maxLineLength) {
+    if (maxLineLength < 1 || maxLineLength > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "maxLineLength: " + maxLineLength + " (expected: 1.." + (Integer.MAX_VALUE - 8) + ")");
+    }
+    this.maxLineLength = maxLineLength;
+  }
+
+  /**
+   * Hands the buffer {@code length} bytes of {@code src} from {@code offset}. The previous input
+   * must have been consumed ({@link #next} returned {@link #NONE}); the array is read, not kept,
+   * past that point.
+   */
+  public void feed(byte[] src, int offset, int length) {
+    if (pos != end) {
+      throw new IllegalStateException("feed: " + (end - pos) + " bytes of the last input unread");
+    }
+    input = src;
+    pos = offset;
+    end = offset + length;
+  }
+
+  /**
+   * Advances to the next event in the fed input: {@link #LINE}, {@link #TOO_LONG} or {@link #NONE}.
+   */
+  public int next() {
+    while (pos < end) {
+      int from = pos;
+      int lf = indexOfLf(input, from, end);
+      if (lf < 0) {
+        pos = end;
+        keep(from, end);
+        return NONE;
+      }
+      pos = lf + 1;
+      if (discarding) {
+        long length = discardedLength + (lf - from);
+        boolean endsWithCr = lf > from ? input[lf - 1] == CR : discardedEndsWithCr;
+        boolean report = !resyncing;
+        discarding = false;
+        resyncing = false;
+        discardedLength = 0;
+        if (report) {
+          return tooLong(endsWithCr ? length - 1 : length);
+        }
+      } else if (partialLength == 0) {
+        return line(input, from, lf - from);
+      } else {
+        return joinPartial(from, lf);
+      }
+    }
+    return NONE;
+  }
+
+  /**
+   * Ends the stream: reports the unterminated last line, if any, as a line ({@link #LINE}, with a
+   * trailing CR kept as data) or as {@link #TOO_LONG}; else {@link #NONE}. Call once {@link #next}
+   * returned {@link #NONE}.
+   */
+  public int finish() {
+    if (discarding) {
+      long length = discardedLength;
+      boolean report = !resyncing;
+      discarding = false;
+      resyncing = false;
+      discardedLength = 0;
+      return report ? tooLong(length) : NONE;
+    }
+    if (partialLength == 0) {
+      return NONE;
+    }
+    int length = partialLength;
+    partialLength = 0;
+    if (length > maxLineLength) {
+      return tooLong(length);
+    }
+    lineArray = partial;
+    lineStart = 0;
+    lineLength = length;
+    return LINE;
+  }
+
+  /**
+   * Returns a fresh buffer that takes over this one's unread input, for a connection whose line
+   * failed. After a failure outside the buffer (the sink), this buffer's state is whole and nothing
+   * is lost. After a failure inside it, {@code resync} makes the fresh buffer skip to the next LF,
+   * so the broken line is dropped rather than delivered in pieces.
+   */
+  public LineBuffer restart(boolean resync) {
+    LineBuffer fresh = new LineBuffer(maxLineLength);
+    fresh.input = input;
+    fresh.pos = pos;
+    fresh.end = end;
+    fresh.discarding = resync;
+    fresh.resyncing = resync;
+    return fresh;
+  }
+
+  /** The array holding the current line; see {@link #lineStart} and {@link #lineLength}. */
+  public byte[] lineArray() {
+    return lineArray;
+  }
+
+  public int lineStart() {
+    return lineStart;
+  }
+
+  public int lineLength() {
+    return lineLength;
+  }
+
+  /** The length of the line reported as {@link #TOO_LONG}, without its terminator. */
+  public long tooLongLength() {
+    return tooLongLength;
+  }
+
+  /** Bytes held for a partial line; at most {@code maxLineLength + 1}. */
+  public int bufferedBytes() {
+    return partialLength;
+  }
+
+  private int joinPartial(int from, int lf) {
+    long length = (long) partialLength + (lf - from);
+    if (length > maxLineLength + 1L) {
+      boolean endsWithCr = lf > from ? input[lf - 1] == CR : partial[partialLength - 1] == CR;
+      partialLength = 0;
+      return tooLong(endsWithCr ? length - 1 : length);
+    }
+    append(from, lf);
+    int joined = partialLength;
+    partialLength = 0;
+    return line(partial, 0, joined);
+  }
+
+  private int line(byte[] array, int start, int length) {
+    if (length > 0 && array[start + length - 1] == CR) {
+      length--;
+    }
+    if (length > maxLineLength) {
+      return tooLong(length);
+    }
+    lineArray = array;
+    lineStart = start;
+    lineLength = length;
+    return LINE;
+  }
+
+  private int tooLong(long length) {
+    tooLongLength = length;
+    return TOO_LONG;
+  }
+
+  /** Keeps {@code input[from, to)}, which holds no LF, as the start of a line, or counts it. */
+  private void keep(int from, int to) {
+    if (from == to) {
+      return;
+    }
+    if (discarding) {
+      discardedLength += to - from;
+      discardedEndsWithCr = input[to - 1] == CR;
+      return;
+    }
+    long length = (long) partialLength + (to - from);
+    if (length > maxLineLength + 1L) {
+      discarding = true;
+      discardedLength = length;
+      discardedEndsWithCr = input[to - 1] == CR;
+      partialLength = 0;
+      return;
+    }
+    append(from, to);
+  }
+
+  private void append(int from, int to) {
+    int length = partialLength + (to - from);
+    if (length > partial.length) {
+      long grown = Math.max(length, Math.max(FIRST_CAPACITY, 2L * partial.length));
+      partial = java.util.Arrays.copyOf(partial, (int) Math.min(grown, maxLineLength + 1L));
+    }
+    System.arraycopy(input, from, partial, partialLength, to - from);
+    partialLength = length;
+  }
+
+  private static int indexOfLf(byte[] array, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (array[i] == LF) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * line-server: an embeddable TCP server that splits each connection's byte stream into lines and
+ * hands every complete line to the application's sink.
+ *
+ * <p>Only {@code dev.lineserver} is exported; the engine in {@code dev.lineserver.internal} is not.
+ */
+module dev.lineserver {
+  requires static transitive org.jspecify;
+
+  exports dev.lineserver;
+}

@@ -1,0 +1,57 @@
+package dev.lineserver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** A blocking loopback client. */
+final class Client implements AutoCloseable {
+  final Socket socket;
+  private final OutputStream out;
+
+  Client(LineServer server) throws IOException {
+    socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout((int) (Lines.TIMEOUT_SECONDS * 1000));
+    out = socket.getOutputStream();
+  }
+
+  Client send(String text) throws IOException {
+    return send(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  Client send(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+    return this;
+  }
+
+  /** Half-closes: the server sees EOF. */
+  void shutdownOutput() throws IOException {
+    socket.shutdownOutput();
+  }
+
+  /** Blocks until the server closes the connection; true if it did (EOF or reset). */
+  boolean awaitServerClose() throws IOException {
+    InputStream in = socket.getInputStream();
+    try {
+      return in.read() < 0;
+    } catch (java.net.SocketException e) {
+      return true;
+    }
+  }
+
+  /** Closes with RST instead of FIN. */
+  void reset() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

@@ -1,0 +1,318 @@
+package dev.lineserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verify;
+
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+final class LineServerLifecycleTest {
+  private final Lines lines = new Lines();
+
+  @AfterEach
+  void noThreadOutlivesItsServer() {
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(Threads::assertNoServerThreads);
+  }
+
+  @Test
+  void start_portZero_bindsAnEphemeralPortAndReportsIt() throws Exception {
+    try (LineServer server =
+        LineServer.builder()
+            .port(0)
+            .bindAddress(InetAddress.getLoopbackAddress())
+            .sink(lines)
+            .start()) {
+      assertThat(server.port()).isBetween(1, 65535);
+      assertThat(server.localAddress())
+          .isEqualTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+      try (Client client = new Client(server)) {
+        client.send("hello\n");
+        assertThat(lines.take()).isEqualTo("hello");
+      }
+    }
+  }
+
+  @Test
+  void start_portInUse_throwsBindExceptionNamingTheAddress() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> LineServer.builder().port(port).sink(lines).start())
+          .isInstanceOf(BindException.class)
+          .hasMessageContaining(":" + port);
+    }
+  }
+
+  @Test
+  void threads_namedAndNotDaemon_whileRunning() throws Exception {
+    try (LineServer server = LineServer.builder().port(0).ioThreads(3).sink(lines).start()) {
+      assertThat(Threads.serverThreads())
+          .containsExactly(
+              "line-server-accept", "line-server-io-1", "line-server-io-2", "line-server-io-3");
+      for (Thread thread : Thread.getAllStackTraces().keySet()) {
+        if (thread.getName().startsWith("line-server-")) {
+          assertThat(thread.isDaemon()).as(thread.getName()).isFalse();
+        }
+      }
+      assertThat(server.toString()).contains(String.valueOf(server.port()));
+    }
+  }
+
+  @Test
+  void close_releasesThePortAndEveryThread() throws Exception {
+    LineServer server = LineServer.builder().port(0).sink(lines).start();
+    int port = server.port();
+    Client idle = new Client(server);
+    server.close();
+
+    Threads.assertNoServerThreads();
+    assertThat(idle.awaitServerClose()).isTrue();
+    idle.close();
+    try (ServerSocket again = new ServerSocket()) {
+      again.setReuseAddress(true);
+      again.bind(new InetSocketAddress(port));
+      assertThat(again.getLocalPort()).isEqualTo(port);
+    }
+  }
+
+  @Test
+  void close_drainsEveryLineSentBeforeIt_andTheTail() throws Exception {
+    int count = 20_000;
+    LineServerListener listener = mock(LineServerListener.class);
+    LineServer server =
+        LineServer.builder()
+            .port(0)
+            .sink(lines)
+            .listener(listener)
+            .shutdownTimeout(Duration.ofSeconds(30))
+            .start();
+    try (Client client = new Client(server)) {
+      StringBuilder all = new StringBuilder();
+      for (int i = 0; i < count; i++) {
+        all.append("position-").append(i).append('\n');
+      }
+      client.send(all.append("unterminated tail").toString());
+      long start = System.nanoTime();
+      server.close(); // the client stays connected and idle
+      long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+      List<String> received = lines.remaining();
+      assertThat(received).hasSize(count + 1);
+      for (int i = 0; i < count; i++) {
+        assertThat(received.get(i)).isEqualTo("position-" + i);
+      }
+      assertThat(received.get(count)).isEqualTo("unterminated tail");
+      // An idle connection must not hold close() until the 30 s shutdown timeout.
+      assertThat(closeMillis).isLessThan(5_000);
+      verify(listener).connectionClosed(any(), eq(CloseReason.SERVER_CLOSE));
+      assertThat(client.awaitServerClose()).isTrue();
+    }
+  }
+
+  @Test
+  void close_peerThatKeepsSending_endsAtTheShutdownTimeout() throws Exception {
+    LineServerListener listener = mock(LineServerListener.class);
+    LineServer server =
+        LineServer.builder()
+            .port(0)
+            .sink(lines)
+            .listener(listener)
+            .shutdownTimeout(Duration.ofMillis(500))
+            .start();
+    AtomicReference<Exception> writerStopped = new AtomicReference<>();
+    Client client = new Client(server);
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  client.send("more\n");
+                }
+              } catch (Exception e) {
+                writerStopped.set(e);
+              }
+            },
+            "test-writer");
+    writer.start();
+    try {
+      assertThat(lines.take()).isEqualTo("more");
+      server.close();
+      verify(listener).connectionClosed(any(), eq(CloseReason.SHUTDOWN_TIMEOUT));
+      writer.join(TimeUnit.SECONDS.toMillis(Lines.TIMEOUT_SECONDS));
+      assertThat(writer.isAlive()).isFalse();
+      assertThat(writerStopped.get()).isNotNull();
+    } finally {
+      client.close();
+    }
+  }
+
+  @Test
+  void close_twiceAndFromInsideASink_isSafe() throws Exception {
+    AtomicReference<LineServer> self = new AtomicReference<>();
+    CountDownLatch closedFromSink = new CountDownLatch(1);
+    LineServer server =
+        LineServer.builder()
+            .port(0)
+            .sink(
+                line -> {
+                  self.get().close();
+                  self.get().close();
+                  closedFromSink.countDown();
+                })
+            .start();
+    self.set(server);
+    try (Client client = new Client(server)) {
+      client.send("stop\n");
+      assertThat(closedFromSink.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+      assertThat(client.awaitServerClose()).isTrue();
+    }
+    server.close(); // waits for the shutdown the sink started
+    Threads.assertNoServerThreads();
+    server.close();
+  }
+
+  @Test
+  void close_concurrentCallers_allReturnAfterTheServerClosed() throws Exception {
+    LineServer server = LineServer.builder().port(0).sink(lines).start();
+    List<Thread> closers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Thread closer = new Thread(server::close, "test-closer-" + i);
+      closers.add(closer);
+      closer.start();
+    }
+    for (Thread closer : closers) {
+      closer.join(TimeUnit.SECONDS.toMillis(Lines.TIMEOUT_SECONDS));
+      assertThat(closer.isAlive()).isFalse();
+    }
+    Threads.assertNoServerThreads();
+  }
+
+  @Test
+  void builder_badValues_failAtOnceNamingValueAndRange() {
+    LineServer.Builder builder = LineServer.builder();
+    assertThatThrownBy(() -> builder.port(70000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port: 70000 (expected: 0..65535)");
+    assertThatThrownBy(() -> builder.port(-1)).hasMessage("port: -1 (expected: 0..65535)");
+    assertThatThrownBy(() -> builder.maxLineLength(0))
+        .hasMessage("maxLineLength: 0 (expected: 1..2147483639)");
+    assertThatThrownBy(() -> builder.ioThreads(0)).hasMessage("ioThreads: 0 (expected: 1..1024)");
+    assertThatThrownBy(() -> builder.backlog(0)).hasMessage("backlog: 0 (expected: 1..65535)");
+    assertThatThrownBy(() -> builder.restartIntensity(-1, Duration.ofSeconds(5)))
+        .hasMessage("maxRestarts: -1 (expected: 0..1000)");
+    assertThatThrownBy(() -> builder.restartIntensity(3, Duration.ZERO))
+        .hasMessage("period: PT0S (expected: PT0.001S..PT24H)");
+    assertThatThrownBy(() -> builder.shutdownTimeout(Duration.ofSeconds(-1)))
+        .hasMessage("shutdownTimeout: PT-1S (expected: PT0S..PT1H)");
+    assertThatThrownBy(() -> builder.sink(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("sink");
+  }
+
+  @Test
+  void builder_noSink_failsAtStart() {
+    assertThatThrownBy(() -> LineServer.builder().port(0).start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sink: not set");
+  }
+
+  @Test
+  void builder_secondSink_isRefused() {
+    LineServer.Builder builder = LineServer.builder().sink(lines);
+    assertThatThrownBy(() -> builder.connectionSink((connection, line) -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sink: already set");
+  }
+
+  @Test
+  void builder_aBadSettingLeavesTheOthers() throws Exception {
+    LineServer.Builder builder = LineServer.builder().port(0).maxLineLength(8).sink(lines);
+    assertThatThrownBy(() -> builder.maxLineLength(-5))
+        .isInstanceOf(IllegalArgumentException.class);
+    try (LineServer server = builder.start();
+        Client client = new Client(server)) {
+      client.send("12345678\n123456789\nok\n");
+      assertThat(lines.take(2)).containsExactly("12345678", "ok");
+    }
+  }
+
+  @Test
+  void listener_thatThrows_isLoggedAndIgnored() throws Exception {
+    LineServerListener throwing =
+        new LineServerListener() {
+          @Override
+          public void connectionOpened(ConnectionInfo connection) {
+            throw new IllegalStateException("listener bug");
+          }
+        };
+    try (LineServer server = LineServer.builder().port(0).sink(lines).listener(throwing).start();
+        Client client = new Client(server)) {
+      client.send("delivered anyway\n");
+      assertThat(lines.take()).isEqualTo("delivered anyway");
+    }
+  }
+
+  @Test
+  void defaultListener_logsEachProblemOnceAtWarning_andAResetQuietly() throws Exception {
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            records.add(record);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger logger = Logger.getLogger("dev.lineserver");
+    logger.addHandler(handler);
+    try (LineServer server = LineServer.builder().port(0).maxLineLength(2).sink(lines).start()) {
+      try (Client client = new Client(server)) {
+        client.send("toolong\nok\n");
+        assertThat(lines.take()).isEqualTo("ok");
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () ->
+                    assertThat(records)
+                        .filteredOn(r -> r.getLevel() == java.util.logging.Level.WARNING)
+                        .singleElement()
+                        .satisfies(r -> assertThat(r.getMessage()).contains("7 bytes")));
+      }
+      Client resetting = new Client(server);
+      resetting.send("half a li");
+      resetting.reset();
+      try (Client after = new Client(server)) {
+        after.send("n\n");
+        assertThat(lines.take()).isEqualTo("n");
+      }
+    } finally {
+      logger.removeHandler(handler);
+    }
+    assertThat(records)
+        .filteredOn(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+        .hasSize(1);
+  }
+}

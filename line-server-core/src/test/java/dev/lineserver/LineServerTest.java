@@ -1,0 +1,293 @@
+package dev.lineserver;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.ArgumentMatchers.isNull;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.mockito.ArgumentCaptor;
+
+final class LineServerTest {
+  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
+
+  private final Lines lines = new Lines();
+  private final LineServerListener listener = mock(LineServerListener.class);
+
+  @AfterEach
+  void noThreadOutlivesItsServer() {
+    Threads.assertNoServerThreads();
+  }
+
+  private LineServer.Builder server() {
+    return LineServer.builder().port(0).ioThreads(2).sink(lines).listener(listener);
+  }
+
+  @Test
+  void lines_everyFramingRowOverASocket_deliveredAsTheContractSays() throws Exception {
+    try (LineServer server = server().start();
+        Client client = new Client(server)) {
+      client.send("a\nb\r\nc\rd\n\n").send(new byte[] {'x', (byte) 0xC3, '\n'}).send("tail");
+      client.shutdownOutput();
+
+      assertThat(lines.take(6)).containsExactly("a", "b", "c\rd", "", "x\uFFFD", "tail");
+      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+    }
+  }
+
+  @Test
+  void lines_sentOneByteAtATime_sameAsSentWhole() throws Exception {
+    byte[] stream = "é€😀 one\r\ntwo\n".getBytes(UTF_8);
+    try (LineServer server = server().start();
+        Client client = new Client(server)) {
+      for (byte b : stream) {
+        client.send(new byte[] {b});
+      }
+      assertThat(lines.take(2)).containsExactly("é€😀 one", "two");
+    }
+  }
+
+  @Test
+  void charset_latin1_decodesWithIt() throws Exception {
+    try (LineServer server = server().charset(StandardCharsets.ISO_8859_1).start();
+        Client client = new Client(server)) {
+      client.send(new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
+      assertThat(lines.take()).isEqualTo("café");
+    }
+  }
+
+  @Test
+  void connections_manyConcurrent_eachKeepsItsOrder() throws Exception {
+    int connections = 50;
+    int perConnection = 2_000;
+    Map<Long, List<String>> byConnection = new ConcurrentHashMap<>();
+    CountDownLatch all = new CountDownLatch(connections * perConnection);
+    ConnectionLineSink sink =
+        (connection, line) -> {
+          byConnection.computeIfAbsent(connection.id(), id -> new ArrayList<>()).add(line);
+          all.countDown();
+        };
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    try (LineServer server =
+        LineServer.builder().port(0).ioThreads(2).connectionSink(sink).start()) {
+      List<Future<?>> sent = new ArrayList<>();
+      for (int c = 0; c < connections; c++) {
+        int n = c;
+        sent.add(
+            clients.submit(
+                () -> {
+                  try (Client client = new Client(server)) {
+                    StringBuilder batch = new StringBuilder();
+                    for (int i = 0; i < perConnection; i++) {
+                      batch.append(n).append(',').append(i).append('\n');
+                      if (batch.length() > 1000) {
+                        client.send(batch.toString());
+                        batch.setLength(0);
+                      }
+                    }
+                    client.send(batch.toString());
+                    client.shutdownOutput();
+                    client.awaitServerClose();
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : sent) {
+        f.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+      }
+      assertThat(all.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
+    } finally {
+      clients.shutdownNow();
+    }
+    assertThat(byConnection).hasSize(connections);
+    for (List<String> received : byConnection.values()) {
+      String sender = received.get(0).split(",")[0];
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < perConnection; i++) {
+        expected.add(sender + "," + i);
+      }
+      assertThat(received).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void connectionSink_seesTheClientsAddressAndDistinctIds() throws Exception {
+    List<ConnectionInfo> seen = new ArrayList<>();
+    CountDownLatch two = new CountDownLatch(2);
+    ConnectionLineSink sink =
+        (connection, line) -> {
+          synchronized (seen) {
+            seen.add(connection);
+          }
+          two.countDown();
+        };
+    try (LineServer server = LineServer.builder().port(0).connectionSink(sink).start();
+        Client first = new Client(server);
+        Client second = new Client(server)) {
+      first.send("1\n");
+      assertThat(two.await(0, TimeUnit.MILLISECONDS)).isFalse();
+      second.send("2\n");
+      assertThat(two.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
+      synchronized (seen) {
+        assertThat(seen)
+            .extracting(ConnectionInfo::remoteAddress)
+            .containsExactlyInAnyOrder(
+                first.socket.getLocalSocketAddress(), second.socket.getLocalSocketAddress());
+        assertThat(seen.get(0).id()).isNotEqualTo(seen.get(1).id());
+        assertThat(seen.get(0).localAddress())
+            .isEqualTo(new InetSocketAddress(first.socket.getInetAddress(), server.port()));
+      }
+    }
+  }
+
+  @Test
+  void sinkFailure_losesOnlyThatLine_andTheConnectionGoesOn() throws Exception {
+    LineSink failing =
+        line -> {
+          if (line.startsWith("bad")) {
+            throw new IllegalArgumentException("rejected " + line);
+          }
+          lines.accept(line);
+        };
+    try (LineServer server = LineServer.builder().port(0).sink(failing).listener(listener).start();
+        Client client = new Client(server)) {
+      client.send("one\nbad1\ntwo\nbad2\nthree\n");
+      assertThat(lines.take(3)).containsExactly("one", "two", "three");
+      client.send("four\n");
+      assertThat(lines.take()).isEqualTo("four");
+
+      ArgumentCaptor<Exception> error = ArgumentCaptor.forClass(Exception.class);
+      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), eq("bad1"), error.capture());
+      assertThat(error.getValue()).hasMessage("rejected bad1");
+      verify(listener).sinkFailed(any(), eq("bad2"), any());
+      verify(listener, never()).restartLimitReached(any(), any(Integer.class), any());
+    }
+  }
+
+  @Test
+  void restartIntensity_exceeded_closesOnlyTheOffendingConnection() throws Exception {
+    LineSink failing =
+        line -> {
+          if (line.equals("bad")) {
+            throw new IllegalStateException("bad line");
+          }
+          lines.accept(line);
+        };
+    try (LineServer server =
+            LineServer.builder()
+                .port(0)
+                .sink(failing)
+                .listener(listener)
+                .restartIntensity(2, Duration.ofMinutes(1))
+                .start();
+        Client offender = new Client(server);
+        Client bystander = new Client(server)) {
+      bystander.send("before\n");
+      assertThat(lines.take()).isEqualTo("before");
+
+      offender.send("bad\nbad\nok\nbad\nnever delivered\n");
+      assertThat(offender.awaitServerClose()).isTrue();
+      assertThat(lines.take()).isEqualTo("ok");
+
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .restartLimitReached(any(), eq(2), eq(Duration.ofMinutes(1)));
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionClosed(any(), eq(CloseReason.RESTART_LIMIT));
+
+      bystander.send("after\n");
+      assertThat(lines.take()).isEqualTo("after");
+      assertThat(lines.remaining()).isEmpty();
+    }
+  }
+
+  @Test
+  void decodeFailure_isAFailureOfThatLineOnly() throws Exception {
+    try (LineServer server = server().charset(new ExplodingCharset()).start();
+        Client client = new Client(server)) {
+      client.send("fine\nboom!\nafter\n");
+      assertThat(lines.take(2)).containsExactly("fine", "after");
+      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), isNull(), any());
+    }
+  }
+
+  @Test
+  void tooLongLine_discardedAndReported_connectionStaysOpen() throws Exception {
+    try (LineServer server = server().maxLineLength(10).start();
+        Client client = new Client(server)) {
+      client.send("0123456789\n"); // exactly the limit
+      client.send("0123456789A\r\n"); // one over
+      client.send("x".repeat(100_000)).send("\nnext\n");
+      assertThat(lines.take(2)).containsExactly("0123456789", "next");
+      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(11L));
+      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(100_000L));
+      client.send("still open\n".substring(0, 5) + "\n");
+      assertThat(lines.take()).isEqualTo("still");
+    }
+  }
+
+  @Test
+  void peerReset_midLine_closesQuietlyAndServesOthers() throws Exception {
+    try (LineServer server = server().start();
+        Client other = new Client(server)) {
+      Client resetting = new Client(server);
+      resetting.send("whole\npartial");
+      assertThat(lines.take()).isEqualTo("whole");
+      resetting.reset();
+      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_RESET));
+      other.send("still served\n");
+      assertThat(lines.take()).isEqualTo("still served");
+      assertThat(lines.remaining()).isEmpty();
+      verify(listener, never()).sinkFailed(any(), any(), any());
+    }
+  }
+
+  @Test
+  void sinkError_isNotSwallowed_theIoThreadDiesAndCloseStillCleansUp() throws Exception {
+    LineSink erring =
+        line -> {
+          if (line.equals("fatal")) {
+            throw new ServiceConfigurationError("a sink's Error");
+          }
+          lines.accept(line);
+        };
+    LineServer server =
+        LineServer.builder().port(0).ioThreads(1).sink(erring).listener(listener).start();
+    try (Client client = new Client(server)) {
+      client.send("fine\nfatal\n");
+      assertThat(lines.take()).isEqualTo("fine");
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionClosed(any(), eq(CloseReason.SERVER_ERROR));
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, never()).sinkFailed(any(), any(), any());
+    } finally {
+      server.close();
+    }
+  }
+
+  /** An {@link Error} of our own, so the test's failure cannot be mistaken for a real one. */
+  private static final class ServiceConfigurationError extends Error {
+    private static final long serialVersionUID = 1L;
+
+    ServiceConfigurationError(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.lineserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/** A sink that queues every line, for tests to take with a timeout. */
+final class Lines implements LineSink {
+  static final long TIMEOUT_SECONDS = 10;
+
+  private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+
+  @Override
+  public void accept(String line) {
+    queue.add(line);
+  }
+
+  /** The next line, failing the test if none arrives in time. */
+  String take() throws InterruptedException {
+    @Nullable String line = queue.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    assertThat(line).as("a line within %d s", TIMEOUT_SECONDS).isNotNull();
+    return line;
+  }
+
+  List<String> take(int count) throws InterruptedException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      lines.add(take());
+    }
+    return lines;
+  }
+
+  /** Lines delivered so far and not yet taken. */
+  List<String> remaining() {
+    List<String> lines = new ArrayList<>();
+    queue.drainTo(lines);
+    return lines;
+  }
+}
