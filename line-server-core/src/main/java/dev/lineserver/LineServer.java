@@ -190,7 +190,8 @@ public final class LineServer implements AutoCloseable {
     private int maxRestarts = 3;
     private Duration restartPeriod = Duration.ofSeconds(5);
     private Duration shutdownTimeout = Duration.ofSeconds(10);
-    private @Nullable ConnectionLineSink sink;
+    private @Nullable ConnectionLineSink stringSink;
+    private @Nullable ByteLineSink byteSink;
     private LineServerListener listener = new LineServerListener() {};
 
     private Builder() {}
@@ -260,20 +261,35 @@ public final class LineServer implements AutoCloseable {
       return this;
     }
 
-    /** Receives every line. Exactly one of {@code sink} and {@code connectionSink} is required. */
+    /** Receives every line as a String. Exactly one sink is required. */
     public Builder sink(LineSink sink) {
       Objects.requireNonNull(sink, "sink");
       return connectionSink((connection, line) -> sink.accept(line));
     }
 
-    /** Receives every line with its connection. Exactly one of the two sinks is required. */
+    /** Receives every line as a String, with its connection. Exactly one sink is required. */
     public Builder connectionSink(ConnectionLineSink sink) {
       Objects.requireNonNull(sink, "sink");
-      if (this.sink != null) {
+      checkNoSink();
+      this.stringSink = sink;
+      return this;
+    }
+
+    /**
+     * Receives every line as bytes, with its connection, without decoding or copying: no allocation
+     * per line. The {@link Line} is valid only during the call. Exactly one sink is required.
+     */
+    public Builder byteSink(ByteLineSink sink) {
+      Objects.requireNonNull(sink, "sink");
+      checkNoSink();
+      this.byteSink = sink;
+      return this;
+    }
+
+    private void checkNoSink() {
+      if (stringSink != null || byteSink != null) {
         throw new IllegalStateException("sink: already set (expected: one sink per server)");
       }
-      this.sink = sink;
-      return this;
     }
 
     /** Observes connections and problems; by default every event is logged (see the interface). */
@@ -290,14 +306,19 @@ public final class LineServer implements AutoCloseable {
      * @throws IllegalStateException if no sink was set
      */
     public LineServer start() throws IOException {
-      ConnectionLineSink sink = this.sink;
-      if (sink == null) {
+      if (stringSink == null && byteSink == null) {
         throw new IllegalStateException(
-            "sink: not set (expected: sink(LineSink) or connectionSink(ConnectionLineSink))");
+            "sink: not set (expected: sink, connectionSink or byteSink before start())");
       }
       Settings settings =
           new Settings(
-              maxLineLength, charset, sink, listener, maxRestarts, restartPeriod.toNanos());
+              maxLineLength,
+              charset,
+              stringSink,
+              byteSink,
+              listener,
+              maxRestarts,
+              restartPeriod.toNanos());
       SocketAddress address =
           bindAddress == null
               ? new InetSocketAddress(port)

@@ -282,6 +282,26 @@ final class LineServerTest {
     }
   }
 
+  @Test
+  void byteSink_receivesEachLinesBytes_andAFailureLosesOnlyItsLine() throws Exception {
+    ByteLineSink sink =
+        (connection, line) -> {
+          if (line.length() > 0 && line.byteAt(0) == '!') {
+            throw new IllegalArgumentException("no bangs");
+          }
+          int comma = line.indexOf((byte) ',', 0);
+          lines.accept(comma + ":" + line.asString());
+        };
+    try (LineServer server =
+            LineServer.builder().port(0).byteSink(sink).listener(listener).start();
+        Client client = new Client(server)) {
+      client.send("v1,12\r\n!bad\nv22,7\n\nné,x\nta").send("il");
+      client.shutdownOutput();
+      assertThat(lines.take(5)).containsExactly("2:v1,12", "3:v22,7", "-1:", "3:né,x", "-1:tail");
+      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), eq("!bad"), any());
+    }
+  }
+
   /** An {@link Error} of our own, so the test's failure cannot be mistaken for a real one. */
   private static final class ServiceConfigurationError extends Error {
     private static final long serialVersionUID = 1L;

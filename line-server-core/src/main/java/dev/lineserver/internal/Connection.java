@@ -1,5 +1,8 @@
 package dev.lineserver.internal;
 
+import static java.util.Objects.requireNonNull;
+
+import dev.lineserver.ByteLineSink;
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import java.io.IOException;
@@ -25,6 +28,7 @@ final class Connection {
   private final Settings settings;
   private final IoLoop loop;
   private final RestartIntensity restarts;
+  private final LineView view;
   private LineBuffer buffer;
   private @Nullable SelectionKey key;
   private boolean closed;
@@ -37,6 +41,7 @@ final class Connection {
     this.loop = loop;
     this.restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
     this.buffer = new LineBuffer(settings.maxLineLength());
+    this.view = new LineView(settings.charset());
   }
 
   Peer peer() {
@@ -108,6 +113,7 @@ final class Connection {
         continue;
       }
       if (event == LineBuffer.NONE) {
+        buffer.releaseIfEmpty();
         return;
       }
       handle(event);
@@ -121,11 +127,21 @@ final class Connection {
       Events.report(() -> listener.lineTooLong(peer, length));
       return;
     }
+    byte[] array = buffer.lineArray();
+    int start = buffer.lineStart();
+    int length = buffer.lineLength();
+    ByteLineSink byteSink = settings.byteSink();
+    if (byteSink != null) {
+      try {
+        byteSink.accept(peer, view.set(array, start, length));
+      } catch (Exception e) {
+        restart(view.asString(), e, false);
+      }
+      return;
+    }
     String line;
     try {
-      line =
-          new String(
-              buffer.lineArray(), buffer.lineStart(), buffer.lineLength(), settings.charset());
+      line = new String(array, start, length, settings.charset());
     } catch (RuntimeException e) {
       restart(null, e, false);
       return;
@@ -138,7 +154,7 @@ final class Connection {
       return;
     }
     try {
-      settings.sink().accept(peer, line);
+      requireNonNull(settings.stringSink()).accept(peer, line);
     } catch (Exception e) {
       restart(line, e, false);
     }

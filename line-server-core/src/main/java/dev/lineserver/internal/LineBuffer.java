@@ -75,7 +75,7 @@ public final class LineBuffer {
   public int next() {
     while (pos < end) {
       int from = pos;
-      int lf = indexOfLf(input, from, end);
+      int lf = Bytes.indexOf(input, from, end, LF);
       if (lf < 0) {
         pos = end;
         keep(from, end);
@@ -168,6 +168,16 @@ public final class LineBuffer {
     return partialLength;
   }
 
+  /**
+   * Drops the partial-line array if no partial line is held, so an idle connection holds none; the
+   * next partial line allocates a fresh one.
+   */
+  public void releaseIfEmpty() {
+    if (partialLength == 0) {
+      partial = EMPTY;
+    }
+  }
+
   private int joinPartial(int from, int lf) {
     long length = (long) partialLength + (lf - from);
     if (length > maxLineLength + 1L) {
@@ -228,14 +238,5 @@ public final class LineBuffer {
     }
     System.arraycopy(input, from, partial, partialLength, to - from);
     partialLength = length;
-  }
-
-  private static int indexOfLf(byte[] array, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (array[i] == LF) {
-        return i;
-      }
-    }
-    return -1;
   }
 }

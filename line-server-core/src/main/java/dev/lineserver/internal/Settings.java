@@ -1,14 +1,20 @@
 package dev.lineserver.internal;
 
+import dev.lineserver.ByteLineSink;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import java.nio.charset.Charset;
+import org.jspecify.annotations.Nullable;
 
-/** What every connection of one server shares: validated by the builder, immutable. */
+/**
+ * What every connection of one server shares: validated by the builder, immutable. Exactly one of
+ * {@code stringSink} and {@code byteSink} is set.
+ */
 public record Settings(
     int maxLineLength,
     Charset charset,
-    ConnectionLineSink sink,
+    @Nullable ConnectionLineSink stringSink,
+    @Nullable ByteLineSink byteSink,
     LineServerListener listener,
     int maxRestarts,
     long restartPeriodNanos) {}

@@ -1,0 +1,39 @@
+package dev.lineserver.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Finds a byte in an array eight bytes at a time (SWAR): each step loads one little-endian long and
+ * tests all its bytes with a few arithmetic operations, so the scan does not branch per byte.
+ */
+final class Bytes {
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+
+  private Bytes() {}
+
+  /** The index of the first {@code value} in {@code array[from, to)}, or -1. */
+  static int indexOf(byte[] array, int from, int to, byte value) {
+    long pattern = (value & 0xFFL) * ONES;
+    int i = from;
+    for (int last = to - Long.BYTES; i <= last; i += Long.BYTES) {
+      long word = (long) LONGS.get(array, i) ^ pattern;
+      // A byte equal to value is now 0; the lowest set high bit marks the first such byte. Bits
+      // above a zero byte may be set by the borrow, never those below it.
+      long zeros = (word - ONES) & ~word & HIGHS;
+      if (zeros != 0) {
+        return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+      }
+    }
+    for (; i < to; i++) {
+      if (array[i] == value) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
