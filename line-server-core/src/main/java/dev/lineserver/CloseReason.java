@@ -6,6 +6,10 @@ public enum CloseReason {
   PEER_EOF,
   /** The peer reset the connection, or reading from it failed; buffered bytes are lost. */
   PEER_RESET,
+  /** No byte arrived for {@code idleTimeout}; a partial line is dropped. */
+  IDLE_TIMEOUT,
+  /** A started line did not end within {@code lineTimeout}; the partial line is dropped. */
+  LINE_TIMEOUT,
   /** The connection's sink failed more often than the restart intensity allows. */
   RESTART_LIMIT,
   /** The server is closing and the connection had been quiet; everything it sent was delivered. */

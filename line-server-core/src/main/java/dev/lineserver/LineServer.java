@@ -1,6 +1,8 @@
 package dev.lineserver;
 
 import dev.lineserver.internal.Acceptor;
+import dev.lineserver.internal.Admission;
+import dev.lineserver.internal.Counters;
 import dev.lineserver.internal.IoLoop;
 import dev.lineserver.internal.Settings;
 import java.io.IOException;
@@ -14,6 +16,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +53,8 @@ import org.jspecify.annotations.Nullable;
 public final class LineServer implements AutoCloseable {
   private final ServerSocketChannel channel;
   private final SocketAddress localAddress;
+  private final Acceptor acceptor;
+  private final Admission admission;
   private final IoLoop[] loops;
   private final Thread[] threads;
   private final long shutdownTimeoutNanos;
@@ -54,10 +62,17 @@ public final class LineServer implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
 
   private LineServer(
-      ServerSocketChannel channel, IoLoop[] loops, Thread[] threads, long shutdownTimeoutNanos)
+      ServerSocketChannel channel,
+      Acceptor acceptor,
+      Admission admission,
+      IoLoop[] loops,
+      Thread[] threads,
+      long shutdownTimeoutNanos)
       throws IOException {
     this.channel = channel;
     this.localAddress = channel.getLocalAddress();
+    this.acceptor = acceptor;
+    this.admission = admission;
     this.loops = loops;
     this.threads = threads;
     this.shutdownTimeoutNanos = shutdownTimeoutNanos;
@@ -76,6 +91,38 @@ public final class LineServer implements AutoCloseable {
   /** The address the server is bound to. */
   public SocketAddress localAddress() {
     return localAddress;
+  }
+
+  /**
+   * The server's counters since it started: cheap (a few dozen reads), safe from any thread, also
+   * after {@link #close()}.
+   */
+  public LineServerStats stats() {
+    List<Counters> all = new ArrayList<>();
+    all.add(acceptor.counters());
+    for (IoLoop loop : loops) {
+      all.add(loop.counters());
+    }
+    long[] sums = new long[Counters.RESTART_LIMITS + 1];
+    Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
+    for (Counters counters : all) {
+      for (int i = 0; i < sums.length; i++) {
+        sums[i] += counters.get(i);
+      }
+      for (CloseReason reason : CloseReason.values()) {
+        closed.merge(reason, counters.closedCount(reason), Long::sum);
+      }
+    }
+    return new LineServerStats(
+        sums[Counters.ACCEPTED],
+        admission.open(),
+        sums[Counters.REFUSED],
+        sums[Counters.BYTES],
+        sums[Counters.LINES],
+        sums[Counters.TOO_LONG],
+        sums[Counters.SINK_FAILURES],
+        sums[Counters.RESTART_LIMITS],
+        closed);
   }
 
   /**
@@ -190,6 +237,10 @@ public final class LineServer implements AutoCloseable {
     private int maxRestarts = 3;
     private Duration restartPeriod = Duration.ofSeconds(5);
     private Duration shutdownTimeout = Duration.ofSeconds(10);
+    private Duration idleTimeout = Duration.ZERO;
+    private Duration lineTimeout = Duration.ofSeconds(60);
+    private int maxConnections = 65_536;
+    private int maxConnectionsPerAddress = Integer.MAX_VALUE;
     private @Nullable ConnectionLineSink stringSink;
     private @Nullable ByteLineSink byteSink;
     private LineServerListener listener = new LineServerListener() {};
@@ -261,6 +312,49 @@ public final class LineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Closes a connection that sent no byte for this long ({@link CloseReason#IDLE_TIMEOUT}),
+     * dropping a partial line; {@code Duration.ZERO} (the default) never does.
+     */
+    public Builder idleTimeout(Duration idleTimeout) {
+      Objects.requireNonNull(idleTimeout, "idleTimeout");
+      this.idleTimeout =
+          checkDuration("idleTimeout", idleTimeout, Duration.ZERO, Duration.ofDays(1));
+      return this;
+    }
+
+    /**
+     * Closes a connection whose line started this long ago and has not ended ({@link
+     * CloseReason#LINE_TIMEOUT}), dropping the partial line: a sender trickling a byte at a time
+     * cannot hold a connection forever. 60 s by default; {@code Duration.ZERO} turns it off.
+     */
+    public Builder lineTimeout(Duration lineTimeout) {
+      Objects.requireNonNull(lineTimeout, "lineTimeout");
+      this.lineTimeout =
+          checkDuration("lineTimeout", lineTimeout, Duration.ZERO, Duration.ofDays(1));
+      return this;
+    }
+
+    /**
+     * The most connections open at once; 65536 by default. Past it, a new connection is accepted
+     * and reset at once, before any buffer is allocated, and reported to {@link
+     * LineServerListener#connectionRefused}; open connections are untouched.
+     */
+    public Builder maxConnections(int maxConnections) {
+      this.maxConnections = checkRange("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    /**
+     * The most connections open at once from one IP address; unlimited by default (many trackers
+     * may share a gateway's or a carrier's NAT address). Past it, like {@link #maxConnections}.
+     */
+    public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
+      this.maxConnectionsPerAddress =
+          checkRange("maxConnectionsPerAddress", maxConnectionsPerAddress, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
     /** Receives every line as a String. Exactly one sink is required. */
     public Builder sink(LineSink sink) {
       Objects.requireNonNull(sink, "sink");
@@ -318,7 +412,10 @@ public final class LineServer implements AutoCloseable {
               byteSink,
               listener,
               maxRestarts,
-              restartPeriod.toNanos());
+              restartPeriod.toNanos(),
+              idleTimeout.toNanos(),
+              lineTimeout.toNanos(),
+              new Admission(maxConnections, maxConnectionsPerAddress));
       SocketAddress address =
           bindAddress == null
               ? new InetSocketAddress(port)
@@ -338,12 +435,15 @@ public final class LineServer implements AutoCloseable {
         channel.close();
         throw e;
       }
+      Acceptor acceptor = new Acceptor(channel, loops, settings.admission(), listener);
       Thread[] threads = new Thread[loops.length + 1];
-      threads[0] = thread(new Acceptor(channel, loops, listener), "line-server-accept");
+      threads[0] = thread(acceptor, "line-server-accept");
       for (int i = 0; i < loops.length; i++) {
         threads[i + 1] = thread(loops[i], "line-server-io-" + (i + 1));
       }
-      LineServer server = new LineServer(channel, loops, threads, shutdownTimeout.toNanos());
+      LineServer server =
+          new LineServer(
+              channel, acceptor, settings.admission(), loops, threads, shutdownTimeout.toNanos());
       try {
         for (Thread thread : threads) {
           thread.start();

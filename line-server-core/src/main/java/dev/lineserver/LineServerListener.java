@@ -2,6 +2,7 @@ package dev.lineserver;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -70,8 +71,21 @@ public interface LineServerListener {
                 + period);
   }
 
-  /** Accepting a connection failed; the acceptor waits a moment and goes on. */
+  /**
+   * A connection was refused by a connection limit: it was accepted and reset at once, before any
+   * buffer was allocated for it, so the client's next read or write fails. The default logs at most
+   * one WARNING a second, counting the ones it left out.
+   */
+  default void connectionRefused(SocketAddress remoteAddress, RefusalReason reason) {
+    Log.REFUSALS.warn(() -> "refused a connection from " + remoteAddress + ": " + reason);
+  }
+
+  /**
+   * Accepting failed, for instance with too many open files. The acceptor keeps serving open
+   * connections and retries, waiting 100 ms doubling to 1 s; this is called for the first failure
+   * of a run, and its end is logged at INFO.
+   */
   default void acceptFailed(IOException error) {
-    Log.LOGGER.log(Level.WARNING, () -> "accept failed: " + error);
+    Log.LOGGER.log(Level.WARNING, () -> "accept failed, retrying with back-off: " + error);
   }
 }

@@ -1,14 +1,46 @@
 package dev.lineserver;
 
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
-/** The one logger of the library, and how it names a connection. */
+/** The one logger of the library, how it names a connection, and a rate limit for floods. */
 final class Log {
   static final Logger LOGGER = System.getLogger("dev.lineserver");
+  static final RateLimited REFUSALS = new RateLimited(TimeUnit.SECONDS.toNanos(1));
 
   private Log() {}
 
   static String describe(ConnectionInfo connection) {
     return "connection #" + connection.id() + " from " + connection.remoteAddress();
+  }
+
+  /**
+   * Logs at WARNING at most once per interval, then says how many it left out. Thread-safe: a lost
+   * race only drops one more message into the count.
+   */
+  static final class RateLimited {
+    private final long intervalNanos;
+    private final AtomicLong next = new AtomicLong(System.nanoTime());
+    private final AtomicLong suppressed = new AtomicLong();
+
+    RateLimited(long intervalNanos) {
+      this.intervalNanos = intervalNanos;
+    }
+
+    void warn(Supplier<String> message) {
+      long now = System.nanoTime();
+      long due = next.get();
+      if (now - due < 0 || !next.compareAndSet(due, now + intervalNanos)) {
+        suppressed.incrementAndGet();
+        return;
+      }
+      long left = suppressed.getAndSet(0);
+      LOGGER.log(
+          Level.WARNING,
+          () -> message.get() + (left == 0 ? "" : " (" + left + " more since the last report)"));
+    }
   }
 }

@@ -35,6 +35,14 @@ final class Lines implements LineSink {
     return lines;
   }
 
+  /**
+   * Waits {@code millis}, failing if a line arrives meanwhile: paces a test that must send slowly,
+   * and checks that nothing unexpected is delivered while it waits.
+   */
+  void awaitNothing(long millis) throws InterruptedException {
+    assertThat(queue.poll(millis, TimeUnit.MILLISECONDS)).as("no line while waiting").isNull();
+  }
+
   /** Lines delivered so far and not yet taken. */
   List<String> remaining() {
     List<String> lines = new ArrayList<>();

@@ -31,8 +31,10 @@ final class Connection {
   private final LineView view;
   private LineBuffer buffer;
   private @Nullable SelectionKey key;
+  private final Counters counters;
   private boolean closed;
   private long lastReadNanos;
+  private long partialSinceNanos;
 
   Connection(SocketChannel channel, Peer peer, Settings settings, IoLoop loop) {
     this.channel = channel;
@@ -42,6 +44,7 @@ final class Connection {
     this.restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
     this.buffer = new LineBuffer(settings.maxLineLength());
     this.view = new LineView(settings.charset());
+    this.counters = loop.counters();
   }
 
   Peer peer() {
@@ -54,6 +57,7 @@ final class Connection {
 
   void opened(SelectionKey key) {
     this.key = key;
+    this.lastReadNanos = System.nanoTime();
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.connectionOpened(peer));
   }
@@ -82,6 +86,7 @@ final class Connection {
         return;
       }
       lastReadNanos = System.nanoTime();
+      counters.add(Counters.BYTES, n);
       received(readBuffer.array(), readBuffer.arrayOffset(), n);
       if (readBuffer.hasRemaining()) {
         return;
@@ -101,9 +106,23 @@ final class Connection {
     close(reason);
   }
 
+  /**
+   * Closes the connection if it has been silent for {@code idleNanos} or has held a partial line
+   * for {@code lineNanos} (each 0 for off). The partial line is dropped: its sender stopped
+   * mid-line.
+   */
+  void checkTimeouts(long now, long idleNanos, long lineNanos) {
+    if (idleNanos > 0 && now - lastReadNanos >= idleNanos) {
+      close(CloseReason.IDLE_TIMEOUT);
+    } else if (lineNanos > 0 && partialSinceNanos != 0 && now - partialSinceNanos >= lineNanos) {
+      close(CloseReason.LINE_TIMEOUT);
+    }
+  }
+
   /** Splits {@code length} bytes of line data and hands every complete line to the sink. */
   private void received(byte[] bytes, int offset, int length) {
     buffer.feed(bytes, offset, length);
+    boolean ended = false;
     while (!closed) {
       int event;
       try {
@@ -114,19 +133,28 @@ final class Connection {
       }
       if (event == LineBuffer.NONE) {
         buffer.releaseIfEmpty();
+        // A partial line left now began in this read if a line ended in it, else earlier.
+        if (!buffer.hasPartialLine()) {
+          partialSinceNanos = 0;
+        } else if (ended || partialSinceNanos == 0) {
+          partialSinceNanos = lastReadNanos;
+        }
         return;
       }
+      ended = true;
       handle(event);
     }
   }
 
   private void handle(int event) {
     if (event == LineBuffer.TOO_LONG) {
+      counters.add(Counters.TOO_LONG, 1);
       long length = buffer.tooLongLength();
       LineServerListener listener = settings.listener();
       Events.report(() -> listener.lineTooLong(peer, length));
       return;
     }
+    counters.add(Counters.LINES, 1);
     byte[] array = buffer.lineArray();
     int start = buffer.lineStart();
     int length = buffer.lineLength();
@@ -162,6 +190,7 @@ final class Connection {
 
   /** Reports the failure; re-creates the line buffer, or closes once restarts are too many. */
   private void restart(@Nullable String line, Exception error, boolean resync) {
+    counters.add(Counters.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.sinkFailed(peer, line, error));
     if (restarts.allow(System.nanoTime())) {
@@ -174,6 +203,7 @@ final class Connection {
                 peer,
                 settings.maxRestarts(),
                 java.time.Duration.ofNanos(settings.restartPeriodNanos())));
+    counters.add(Counters.RESTART_LIMITS, 1);
     close(CloseReason.RESTART_LIMIT);
   }
 
@@ -188,6 +218,8 @@ final class Connection {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
+    settings.admission().release(peer.remoteAddress());
+    counters.closed(reason);
     if (key == null) {
       Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);
       return;

@@ -30,6 +30,8 @@ public final class IoLoop implements Runnable {
 
   private final Selector selector;
   private final Settings settings;
+  private final Counters counters = new Counters();
+  private final long timerTickNanos;
   private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_SIZE);
   private volatile long drainDeadline;
@@ -39,7 +41,28 @@ public final class IoLoop implements Runnable {
 
   public IoLoop(Settings settings) throws IOException {
     this.settings = settings;
+    this.timerTickNanos = timerTick(settings);
     this.selector = Selector.open();
+  }
+
+  /** How often to look for timed-out connections: a quarter of the shortest timeout, 10 ms..1 s. */
+  private static long timerTick(Settings settings) {
+    long shortest = Long.MAX_VALUE;
+    for (long timeout : new long[] {settings.idleTimeoutNanos(), settings.lineTimeoutNanos()}) {
+      if (timeout > 0) {
+        shortest = Math.min(shortest, timeout);
+      }
+    }
+    if (shortest == Long.MAX_VALUE) {
+      return 0;
+    }
+    return Math.max(
+        TimeUnit.MILLISECONDS.toNanos(10), Math.min(shortest / 4, TimeUnit.SECONDS.toNanos(1)));
+  }
+
+  /** This loop's counters; readable from any thread. */
+  public Counters counters() {
+    return counters;
   }
 
   /** Hands an accepted socket to this loop; from any thread. */
@@ -77,11 +100,16 @@ public final class IoLoop implements Runnable {
     CloseReason reason = CloseReason.SERVER_ERROR;
     try {
       long drainStart = 0;
+      long nextTimerCheck = System.nanoTime() + timerTickNanos;
       while (true) {
-        selector.select(this::onReady, drainStart == 0 ? 0 : DRAIN_TICK_MILLIS);
+        selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
         openIncoming();
         if (drainStart == 0 && drainRequested) {
           drainStart = System.nanoTime();
+        }
+        if (timerTickNanos > 0 && drainStart == 0 && System.nanoTime() - nextTimerCheck >= 0) {
+          checkTimeouts();
+          nextTimerCheck = System.nanoTime() + timerTickNanos;
         }
         if (drainStart != 0 && closeDrained(drainStart)) {
           reason = CloseReason.SERVER_CLOSE;
@@ -97,6 +125,28 @@ public final class IoLoop implements Runnable {
     } finally {
       terminated = true;
       closeAll(reason);
+    }
+  }
+
+  /** 0 (block) with nothing timed; else until the next drain tick or timeout check. */
+  private long selectTimeoutMillis(long drainStart, long nextTimerCheck) {
+    if (drainStart != 0) {
+      return DRAIN_TICK_MILLIS;
+    }
+    if (timerTickNanos == 0) {
+      return 0;
+    }
+    long left = nextTimerCheck - System.nanoTime();
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+  }
+
+  private void checkTimeouts() {
+    long now = System.nanoTime();
+    for (SelectionKey key : selector.keys()) {
+      if (key.isValid()) {
+        ((Connection) key.attachment())
+            .checkTimeouts(now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos());
+      }
     }
   }
 

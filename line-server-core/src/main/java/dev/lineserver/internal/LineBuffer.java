@@ -163,6 +163,11 @@ public final class LineBuffer {
     return tooLongLength;
   }
 
+  /** True while a line has begun and not ended: bytes are held, or a too-long line is counted. */
+  public boolean hasPartialLine() {
+    return partialLength > 0 || discarding;
+  }
+
   /** Bytes held for a partial line; at most {@code maxLineLength + 1}. */
   public int bufferedBytes() {
     return partialLength;

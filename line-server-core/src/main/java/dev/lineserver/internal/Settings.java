@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What every connection of one server shares: validated by the builder, immutable. Exactly one of
- * {@code stringSink} and {@code byteSink} is set.
+ * {@code stringSink} and {@code byteSink} is set. A timeout of 0 is off.
  */
 public record Settings(
     int maxLineLength,
@@ -17,4 +17,7 @@ public record Settings(
     @Nullable ByteLineSink byteSink,
     LineServerListener listener,
     int maxRestarts,
-    long restartPeriodNanos) {}
+    long restartPeriodNanos,
+    long idleTimeoutNanos,
+    long lineTimeoutNanos,
+    Admission admission) {}

@@ -1,0 +1,39 @@
+package dev.lineserver.internal;
+
+import dev.lineserver.CloseReason;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Counters written by one thread (an I/O loop or the acceptor) and read by any: the writer adds
+ * with a plain read and a release store, no atomic read-modify-write on the hot path.
+ */
+public final class Counters {
+  public static final int ACCEPTED = 0;
+  public static final int REFUSED = 1;
+  public static final int BYTES = 2;
+  public static final int LINES = 3;
+  public static final int TOO_LONG = 4;
+  public static final int SINK_FAILURES = 5;
+  public static final int RESTART_LIMITS = 6;
+  private static final int CLOSED = 7;
+  private static final int SIZE = CLOSED + CloseReason.values().length;
+
+  private final AtomicLongArray values = new AtomicLongArray(SIZE);
+
+  /** Adds {@code delta}; only from the owning thread. */
+  void add(int counter, long delta) {
+    values.lazySet(counter, values.get(counter) + delta);
+  }
+
+  void closed(CloseReason reason) {
+    add(CLOSED + reason.ordinal(), 1);
+  }
+
+  public long get(int counter) {
+    return values.get(counter);
+  }
+
+  public long closedCount(CloseReason reason) {
+    return values.get(CLOSED + reason.ordinal());
+  }
+}
