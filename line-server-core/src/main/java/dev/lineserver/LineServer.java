@@ -13,9 +13,11 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -416,6 +418,7 @@ public final class LineServer implements AutoCloseable {
               idleTimeout.toNanos(),
               lineTimeout.toNanos(),
               new Admission(maxConnections, maxConnectionsPerAddress));
+      prepareForDescriptorExhaustion();
       SocketAddress address =
           bindAddress == null
               ? new InetSocketAddress(port)
@@ -453,6 +456,19 @@ public final class LineServer implements AutoCloseable {
         throw e;
       }
       return server;
+    }
+
+    /**
+     * Does now, while file descriptors are available, what the JDK does lazily and needs one for,
+     * so that running out of them later cannot break the server: the first socket close opens a
+     * descriptor of its own, and the first log message reads the logging configuration and, to
+     * print its time, the time-zone database. Either failing throws an {@link Error}, which would
+     * end the I/O thread closing a socket or the acceptor reporting that accepting failed.
+     */
+    private static void prepareForDescriptorExhaustion() throws IOException {
+      SocketChannel.open().close();
+      Log.LOGGER.isLoggable(Level.ERROR);
+      ZoneId.systemDefault().getRules();
     }
 
     private ServerSocketChannel bind(SocketAddress address) throws IOException {

@@ -27,8 +27,8 @@ final class Connection {
   private final Peer peer;
   private final Settings settings;
   private final IoLoop loop;
-  private final RestartIntensity restarts;
-  private final LineView view;
+  private @Nullable RestartIntensity restarts;
+  private @Nullable LineView view;
   private LineBuffer buffer;
   private @Nullable SelectionKey key;
   private final Counters counters;
@@ -41,9 +41,7 @@ final class Connection {
     this.peer = peer;
     this.settings = settings;
     this.loop = loop;
-    this.restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
     this.buffer = new LineBuffer(settings.maxLineLength());
-    this.view = new LineView(settings.charset());
     this.counters = loop.counters();
   }
 
@@ -160,10 +158,14 @@ final class Connection {
     int length = buffer.lineLength();
     ByteLineSink byteSink = settings.byteSink();
     if (byteSink != null) {
+      LineView line = view;
+      if (line == null) {
+        line = view = new LineView(settings.charset());
+      }
       try {
-        byteSink.accept(peer, view.set(array, start, length));
+        byteSink.accept(peer, line.set(array, start, length));
       } catch (Exception e) {
-        restart(view.asString(), e, false);
+        restart(line.asString(), e, false);
       }
       return;
     }
@@ -193,7 +195,12 @@ final class Connection {
     counters.add(Counters.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.sinkFailed(peer, line, error));
-    if (restarts.allow(System.nanoTime())) {
+    RestartIntensity intensity = restarts;
+    if (intensity == null) {
+      intensity =
+          restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
+    }
+    if (intensity.allow(System.nanoTime())) {
       buffer = buffer.restart(resync);
       return;
     }

@@ -2,14 +2,16 @@ package dev.lineserver.internal;
 
 /**
  * Counts one connection's restarts in the OTP sense: more than {@code maxRestarts} within {@code
- * periodNanos} is too many. Keeps the times of the last {@code maxRestarts + 1} restarts in a ring,
- * allocated at the first one, so a connection that never fails pays one null field. Used by the
- * connection's I/O thread only.
+ * periodNanos} is too many. Keeps the times of the last {@code maxRestarts + 1} restarts in a ring.
+ * A connection creates it at its first failure, so one that never fails pays one null field. Used
+ * by the connection's I/O thread only.
  */
 final class RestartIntensity {
+  private static final long[] NONE = {};
+
   private final int maxRestarts;
   private final long periodNanos;
-  private long[] times = {};
+  private long[] times = NONE;
   private int count;
   private int next;
 
