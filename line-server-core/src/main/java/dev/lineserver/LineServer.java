@@ -2,6 +2,7 @@ package dev.lineserver;
 
 import dev.lineserver.internal.Acceptor;
 import dev.lineserver.internal.Admission;
+import dev.lineserver.internal.Budget;
 import dev.lineserver.internal.Counters;
 import dev.lineserver.internal.IoLoop;
 import dev.lineserver.internal.Settings;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -57,6 +59,7 @@ public final class LineServer implements AutoCloseable {
   private final SocketAddress localAddress;
   private final Acceptor acceptor;
   private final Admission admission;
+  private final Budget budget;
   private final IoLoop[] loops;
   private final Thread[] threads;
   private final long shutdownTimeoutNanos;
@@ -66,7 +69,7 @@ public final class LineServer implements AutoCloseable {
   private LineServer(
       ServerSocketChannel channel,
       Acceptor acceptor,
-      Admission admission,
+      Settings settings,
       IoLoop[] loops,
       Thread[] threads,
       long shutdownTimeoutNanos)
@@ -74,7 +77,8 @@ public final class LineServer implements AutoCloseable {
     this.channel = channel;
     this.localAddress = channel.getLocalAddress();
     this.acceptor = acceptor;
-    this.admission = admission;
+    this.admission = settings.admission();
+    this.budget = settings.budget();
     this.loops = loops;
     this.threads = threads;
     this.shutdownTimeoutNanos = shutdownTimeoutNanos;
@@ -105,7 +109,7 @@ public final class LineServer implements AutoCloseable {
     for (IoLoop loop : loops) {
       all.add(loop.counters());
     }
-    long[] sums = new long[Counters.RESTART_LIMITS + 1];
+    long[] sums = new long[Counters.READS_PAUSED + 1];
     Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
     for (Counters counters : all) {
       for (int i = 0; i < sums.length; i++) {
@@ -124,6 +128,8 @@ public final class LineServer implements AutoCloseable {
         sums[Counters.TOO_LONG],
         sums[Counters.SINK_FAILURES],
         sums[Counters.RESTART_LIMITS],
+        sums[Counters.READS_PAUSED],
+        budget.pending(),
         closed);
   }
 
@@ -173,6 +179,7 @@ public final class LineServer implements AutoCloseable {
       for (int i = 1; i < threads.length; i++) {
         join(threads[i], grace);
       }
+      awaitSinkQueues(grace);
     } finally {
       closed.countDown();
     }
@@ -193,6 +200,23 @@ public final class LineServer implements AutoCloseable {
       if (thread.isAlive()) {
         Log.LOGGER.log(
             Level.WARNING, thread.getName() + " did not end after close(); is a sink stuck?");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** With a sink executor: waits for the lines still queued for the sink, up to the deadline. */
+  private void awaitSinkQueues(long deadlineNanos) {
+    try {
+      if (!budget.awaitQueues(deadlineNanos)) {
+        Log.LOGGER.log(
+            Level.WARNING,
+            () ->
+                "close(): "
+                    + budget.pending()
+                    + " bytes of lines still queued for the sink executor after the shutdown"
+                    + " timeout; they may still be delivered");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -243,6 +267,8 @@ public final class LineServer implements AutoCloseable {
     private Duration lineTimeout = Duration.ofSeconds(60);
     private int maxConnections = 65_536;
     private int maxConnectionsPerAddress = Integer.MAX_VALUE;
+    private @Nullable Executor sinkExecutor;
+    private long maxPendingBytes = 64L * 1024 * 1024;
     private @Nullable ConnectionLineSink stringSink;
     private @Nullable ByteLineSink byteSink;
     private LineServerListener listener = new LineServerListener() {};
@@ -357,6 +383,33 @@ public final class LineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs the sink on {@code executor} instead of on the I/O threads (a pool, or virtual threads),
+     * so a slow sink delays no reading. Lines of one connection still arrive in order and never
+     * concurrently; each is copied and counts against {@link #maxPendingBytes} until the sink
+     * returns. The executor stays yours: {@link LineServer#close()} waits for the queued lines but
+     * does not shut it down. Listener calls about sink failures then come from its threads.
+     */
+    public Builder sinkExecutor(Executor executor) {
+      this.sinkExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * With a {@link #sinkExecutor}: the most bytes of lines read and not yet through the sink,
+     * across all connections; 64 MiB by default. When it is spent, the connections that read stop
+     * reading (the TCP window then pushes back on their senders) until the sink has worked the
+     * backlog down to half. No line is dropped and the heap stays bounded.
+     */
+    public Builder maxPendingBytes(long maxPendingBytes) {
+      if (maxPendingBytes < 1024) {
+        throw new IllegalArgumentException(
+            "maxPendingBytes: " + maxPendingBytes + " (expected: 1024.." + Long.MAX_VALUE + ")");
+      }
+      this.maxPendingBytes = maxPendingBytes;
+      return this;
+    }
+
     /** Receives every line as a String. Exactly one sink is required. */
     public Builder sink(LineSink sink) {
       Objects.requireNonNull(sink, "sink");
@@ -417,7 +470,9 @@ public final class LineServer implements AutoCloseable {
               restartPeriod.toNanos(),
               idleTimeout.toNanos(),
               lineTimeout.toNanos(),
-              new Admission(maxConnections, maxConnectionsPerAddress));
+              new Admission(maxConnections, maxConnectionsPerAddress),
+              sinkExecutor,
+              new Budget(maxPendingBytes));
       prepareForDescriptorExhaustion();
       SocketAddress address =
           bindAddress == null
@@ -445,8 +500,7 @@ public final class LineServer implements AutoCloseable {
         threads[i + 1] = thread(loops[i], "line-server-io-" + (i + 1));
       }
       LineServer server =
-          new LineServer(
-              channel, acceptor, settings.admission(), loops, threads, shutdownTimeout.toNanos());
+          new LineServer(channel, acceptor, settings, loops, threads, shutdownTimeout.toNanos());
       try {
         for (Thread thread : threads) {
           thread.start();

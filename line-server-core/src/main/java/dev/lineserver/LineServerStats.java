@@ -15,6 +15,9 @@ import java.util.Map;
  * @param linesTooLong lines discarded for being longer than {@code maxLineLength}
  * @param sinkFailures lines the sink threw for or that failed to decode, and line buffer failures
  * @param restartLimitsReached connections closed for failing too often
+ * @param readsPaused times a connection stopped reading because the sink executor's byte budget was
+ *     spent
+ * @param sinkPendingBytes bytes of lines read and not yet through a sink running on an executor
  * @param connectionsClosed closed connections by reason; every reason is present
  */
 public record LineServerStats(
@@ -26,6 +29,8 @@ public record LineServerStats(
     long linesTooLong,
     long sinkFailures,
     long restartLimitsReached,
+    long readsPaused,
+    long sinkPendingBytes,
     Map<CloseReason, Long> connectionsClosed) {
 
   public LineServerStats {

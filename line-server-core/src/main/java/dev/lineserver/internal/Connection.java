@@ -11,13 +11,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.CoderMalfunctionError;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted socket and its line buffer, the unit that fails and restarts alone. Owned by one I/O
  * thread, which alone calls it. Bytes flow {@link #onReadable} → {@link #received} → {@link
  * LineBuffer} → sink; {@link #received} is the one seam where a stage that turns socket bytes into
- * line bytes (TLS, a PROXY header) would sit. Once {@link #closed}, no line of it is delivered.
+ * line bytes (TLS, a PROXY header) would sit. Once {@link #closed}, no line of it is read. With a
+ * sink executor, lines go through its {@link SinkQueue}, and reading pauses while the server's
+ * {@link Budget} is spent.
  */
 final class Connection {
   /** Reads per readiness event before the I/O thread turns to its other connections. */
@@ -32,7 +35,10 @@ final class Connection {
   private LineBuffer buffer;
   private @Nullable SelectionKey key;
   private final Counters counters;
+  private final @Nullable SinkQueue queue;
   private boolean closed;
+  private boolean paused;
+  private @Nullable CloseReason closeReason;
   private long lastReadNanos;
   private long partialSinceNanos;
 
@@ -43,6 +49,13 @@ final class Connection {
     this.loop = loop;
     this.buffer = new LineBuffer(settings.maxLineLength());
     this.counters = loop.counters();
+    Executor executor = settings.sinkExecutor();
+    this.queue =
+        executor == null ? null : new SinkQueue(this, settings, executor, settings.budget());
+  }
+
+  Counters counters() {
+    return counters;
   }
 
   Peer peer() {
@@ -55,6 +68,9 @@ final class Connection {
 
   void opened(SelectionKey key) {
     this.key = key;
+    if (queue != null) {
+      settings.budget().queueStarted();
+    }
     this.lastReadNanos = System.nanoTime();
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.connectionOpened(peer));
@@ -86,10 +102,35 @@ final class Connection {
       lastReadNanos = System.nanoTime();
       counters.add(Counters.BYTES, n);
       received(readBuffer.array(), readBuffer.arrayOffset(), n);
+      if (queue != null && settings.budget().isSpent()) {
+        pause();
+        return;
+      }
       if (readBuffer.hasRemaining()) {
         return;
       }
     }
+  }
+
+  /** Stops reading until the sink catches up: the peer's sends fill the TCP window and block. */
+  private void pause() {
+    SelectionKey selectionKey = key;
+    if (closed || paused || selectionKey == null) {
+      return;
+    }
+    paused = true;
+    selectionKey.interestOps(0);
+    counters.add(Counters.READS_PAUSED, 1);
+    loop.paused(this);
+  }
+
+  /** Reads again after a pause; from the I/O thread. */
+  void resume() {
+    SelectionKey selectionKey = key;
+    if (paused && !closed && selectionKey != null && selectionKey.isValid()) {
+      selectionKey.interestOps(SelectionKey.OP_READ);
+    }
+    paused = false;
   }
 
   /** Delivers the unterminated tail, if any, then closes with {@code reason}. */
@@ -156,6 +197,10 @@ final class Connection {
     byte[] array = buffer.lineArray();
     int start = buffer.lineStart();
     int length = buffer.lineLength();
+    if (queue != null) {
+      queue.offer(array, start, length);
+      return;
+    }
     ByteLineSink byteSink = settings.byteSink();
     if (byteSink != null) {
       LineView line = view;
@@ -192,7 +237,7 @@ final class Connection {
 
   /** Reports the failure; re-creates the line buffer, or closes once restarts are too many. */
   private void restart(@Nullable String line, Exception error, boolean resync) {
-    counters.add(Counters.SINK_FAILURES, 1);
+    counters.addShared(Counters.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.sinkFailed(peer, line, error));
     RestartIntensity intensity = restarts;
@@ -210,11 +255,14 @@ final class Connection {
                 peer,
                 settings.maxRestarts(),
                 java.time.Duration.ofNanos(settings.restartPeriodNanos())));
-    counters.add(Counters.RESTART_LIMITS, 1);
+    counters.addShared(Counters.RESTART_LIMITS, 1);
     close(CloseReason.RESTART_LIMIT);
   }
 
-  /** Closes the socket without delivering anything more. Idempotent. */
+  /**
+   * Closes the socket; no line is read after this. Idempotent. Lines already queued for a sink on
+   * an executor are still delivered (but after a restart limit), and the closed event follows them.
+   */
   void close(CloseReason reason) {
     if (closed) {
       return;
@@ -233,7 +281,26 @@ final class Connection {
     }
     key.cancel();
     loop.connectionClosed();
+    closeReason = reason;
+    if (queue != null) {
+      queue.end(reason == CloseReason.RESTART_LIMIT);
+    } else {
+      sinkDone();
+    }
+  }
+
+  /** Reports the connection closed, once its last line went through the sink. */
+  void sinkDone() {
+    CloseReason reason = requireNonNull(closeReason);
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.connectionClosed(peer, reason));
+    if (queue != null) {
+      settings.budget().queueDone();
+    }
+  }
+
+  /** From a sink task: closes the connection on its I/O thread. */
+  void closeFromSink(CloseReason reason) {
+    loop.execute(() -> close(reason));
   }
 }

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Counters written by one thread (an I/O loop or the acceptor) and read by any: the writer adds
- * with a plain read and a release store, no atomic read-modify-write on the hot path.
+ * with a plain read and a release store, no atomic read-modify-write on the hot path. The failure
+ * counters, which sink tasks on other threads also write, are added to atomically everywhere.
  */
 public final class Counters {
   public static final int ACCEPTED = 0;
@@ -15,7 +16,8 @@ public final class Counters {
   public static final int TOO_LONG = 4;
   public static final int SINK_FAILURES = 5;
   public static final int RESTART_LIMITS = 6;
-  private static final int CLOSED = 7;
+  public static final int READS_PAUSED = 7;
+  private static final int CLOSED = 8;
   private static final int SIZE = CLOSED + CloseReason.values().length;
 
   private final AtomicLongArray values = new AtomicLongArray(SIZE);
@@ -23,6 +25,11 @@ public final class Counters {
   /** Adds {@code delta}; only from the owning thread. */
   void add(int counter, long delta) {
     values.lazySet(counter, values.get(counter) + delta);
+  }
+
+  /** Adds {@code delta} atomically; from any thread, for counters several threads write. */
+  void addShared(int counter, long delta) {
+    values.getAndAdd(counter, delta);
   }
 
   void closed(CloseReason reason) {

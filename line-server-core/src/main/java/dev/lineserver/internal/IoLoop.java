@@ -33,6 +33,9 @@ public final class IoLoop implements Runnable {
   private final Counters counters = new Counters();
   private final long timerTickNanos;
   private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final List<Connection> paused = new ArrayList<>();
+  private volatile boolean resumeRequested;
   private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_SIZE);
   private volatile long drainDeadline;
   private volatile boolean drainRequested;
@@ -43,6 +46,7 @@ public final class IoLoop implements Runnable {
     this.settings = settings;
     this.timerTickNanos = timerTick(settings);
     this.selector = Selector.open();
+    settings.budget().attach(this);
   }
 
   /** How often to look for timed-out connections: a quarter of the shortest timeout, 10 ms..1 s. */
@@ -104,6 +108,11 @@ public final class IoLoop implements Runnable {
       while (true) {
         selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
         openIncoming();
+        runTasks();
+        if (resumeRequested) {
+          resumeRequested = false;
+          resumeAll();
+        }
         if (drainStart == 0 && drainRequested) {
           drainStart = System.nanoTime();
         }
@@ -147,6 +156,43 @@ public final class IoLoop implements Runnable {
         ((Connection) key.attachment())
             .checkTimeouts(now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos());
       }
+    }
+  }
+
+  /** Runs {@code task} on this loop's thread; from any thread. */
+  void execute(Runnable task) {
+    tasks.add(task);
+    selector.wakeup();
+  }
+
+  /** Asks the loop to resume its paused connections; from any thread. */
+  void resumePaused() {
+    resumeRequested = true;
+    selector.wakeup();
+  }
+
+  /**
+   * Notes a connection that paused reading. Should the budget have been released before it was
+   * noted, no wake-up would come, so it is checked again here.
+   */
+  void paused(Connection connection) {
+    paused.add(connection);
+    if (!settings.budget().isSpent()) {
+      resumeAll();
+    }
+  }
+
+  private void resumeAll() {
+    for (Connection connection : paused) {
+      connection.resume();
+    }
+    paused.clear();
+  }
+
+  private void runTasks() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
     }
   }
 

@@ -4,11 +4,13 @@ import dev.lineserver.ByteLineSink;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import java.nio.charset.Charset;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What every connection of one server shares: validated by the builder, immutable. Exactly one of
- * {@code stringSink} and {@code byteSink} is set. A timeout of 0 is off.
+ * {@code stringSink} and {@code byteSink} is set. A timeout of 0 is off. With a {@code
+ * sinkExecutor}, lines reach the sink through it, within the {@code budget}.
  */
 public record Settings(
     int maxLineLength,
@@ -20,4 +22,6 @@ public record Settings(
     long restartPeriodNanos,
     long idleTimeoutNanos,
     long lineTimeoutNanos,
-    Admission admission) {}
+    Admission admission,
+    @Nullable Executor sinkExecutor,
+    Budget budget) {}
