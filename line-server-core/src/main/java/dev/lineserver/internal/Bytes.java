@@ -6,7 +6,9 @@ import java.nio.ByteOrder;
 
 /**
  * Finds a byte in an array eight bytes at a time (SWAR): each step loads one little-endian long and
- * tests all its bytes with a few arithmetic operations, so the scan does not branch per byte.
+ * tests all its bytes with a few arithmetic operations, so the scan does not branch per byte. Its
+ * one caller is the line buffer's scan: the JIT keeps one profile per method, and other callers'
+ * short searches would slow the scan down.
  */
 final class Bytes {
   private static final VarHandle LONGS =

@@ -148,14 +148,24 @@ final class Connection {
   /**
    * Closes the connection if it has been silent for {@code idleNanos} or has held a partial line
    * for {@code lineNanos} (each 0 for off). The partial line is dropped: its sender stopped
-   * mid-line.
+   * mid-line. Reads first what may already wait in the socket, so that an I/O thread running behind
+   * never times out a peer whose bytes have arrived.
    */
-  void checkTimeouts(long now, long idleNanos, long lineNanos) {
-    if (idleNanos > 0 && now - lastReadNanos >= idleNanos) {
-      close(CloseReason.IDLE_TIMEOUT);
-    } else if (lineNanos > 0 && partialSinceNanos != 0 && now - partialSinceNanos >= lineNanos) {
-      close(CloseReason.LINE_TIMEOUT);
+  void checkTimeouts(long now, long idleNanos, long lineNanos, ByteBuffer readBuffer) {
+    if (!timedOut(now, idleNanos, lineNanos)) {
+      return;
     }
+    onReadable(readBuffer);
+    if (closed || !timedOut(now, idleNanos, lineNanos)) {
+      return;
+    }
+    boolean idle = idleNanos > 0 && now - lastReadNanos >= idleNanos;
+    close(idle ? CloseReason.IDLE_TIMEOUT : CloseReason.LINE_TIMEOUT);
+  }
+
+  private boolean timedOut(long now, long idleNanos, long lineNanos) {
+    return (idleNanos > 0 && now - lastReadNanos >= idleNanos)
+        || (lineNanos > 0 && partialSinceNanos != 0 && now - partialSinceNanos >= lineNanos);
   }
 
   /** Splits {@code length} bytes of line data and hands every complete line to the sink. */

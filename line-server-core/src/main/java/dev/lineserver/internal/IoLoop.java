@@ -154,7 +154,8 @@ public final class IoLoop implements Runnable {
     for (SelectionKey key : selector.keys()) {
       if (key.isValid()) {
         ((Connection) key.attachment())
-            .checkTimeouts(now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos());
+            .checkTimeouts(
+                now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), readBuffer);
       }
     }
   }

@@ -45,8 +45,15 @@ final class LineView implements Line {
   @Override
   public int indexOf(byte value, int fromIndex) {
     Objects.checkIndex(fromIndex, length + 1);
-    int found = Bytes.indexOf(array, start + fromIndex, start + length, value);
-    return found < 0 ? -1 : found - start;
+    // A plain loop, not Bytes.indexOf: a sink's searches (short fields, any byte) would share and
+    // spoil the JIT profile of the line buffer's scan, which measured 16.9 GB/s before them and
+    // 10.4 GB/s after.
+    for (int i = start + fromIndex, end = start + length; i < end; i++) {
+      if (array[i] == value) {
+        return i - start;
+      }
+    }
+    return -1;
   }
 
   @Override
