@@ -28,7 +28,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -134,10 +133,11 @@ public final class LineServer implements AutoCloseable {
   }
 
   /**
-   * Stops the server gracefully. At once: stops accepting and releases the port. Then drains: every
-   * byte already received is still split and delivered (an unterminated tail as a last line), and
-   * each connection is closed at peer EOF, once it has been quiet for 200 ms, or when the shutdown
-   * timeout expires. Returns when every thread of the server has ended and every socket is closed.
+   * Stops the server gracefully. At once: stops accepting and releases the port, after taking the
+   * connections already waiting in the kernel's backlog. Then drains: every byte already received
+   * is still split and delivered (an unterminated tail as a last line), and each connection is
+   * closed at peer EOF, once it has been quiet for 200 ms, or when the shutdown timeout expires.
+   * Returns when every thread of the server has ended and every socket is closed.
    *
    * <p>Idempotent and safe from any thread. Called from a sink or listener (a thread of this
    * server), it starts the same shutdown on a thread named {@code line-server-close} and returns at
@@ -163,15 +163,15 @@ public final class LineServer implements AutoCloseable {
 
   private void shutdown() {
     try {
+      // The acceptor takes what waits in the backlog, then closes the listening socket.
+      acceptor.stop();
+      long deadline = System.nanoTime() + shutdownTimeoutNanos;
+      join(threads[0], deadline);
       try {
-        channel.close();
+        channel.close(); // already closed, unless the acceptor thread never ran or died
       } catch (IOException e) {
         Log.LOGGER.log(Level.WARNING, "closing the listening socket failed", e);
       }
-      Thread acceptor = threads[0];
-      LockSupport.unpark(acceptor);
-      long deadline = System.nanoTime() + shutdownTimeoutNanos;
-      join(acceptor, deadline);
       for (IoLoop loop : loops) {
         loop.drain(deadline);
       }
@@ -493,7 +493,16 @@ public final class LineServer implements AutoCloseable {
         channel.close();
         throw e;
       }
-      Acceptor acceptor = new Acceptor(channel, loops, settings.admission(), listener);
+      Acceptor acceptor;
+      try {
+        acceptor = new Acceptor(channel, loops, settings.admission(), listener);
+      } catch (IOException | RuntimeException e) {
+        for (IoLoop loop : loops) {
+          loop.abandon();
+        }
+        channel.close();
+        throw e;
+      }
       Thread[] threads = new Thread[loops.length + 1];
       threads[0] = thread(acceptor, "line-server-accept");
       for (int i = 0; i < loops.length; i++) {

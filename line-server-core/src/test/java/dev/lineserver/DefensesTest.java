@@ -19,12 +19,8 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -249,24 +245,7 @@ final class DefensesTest {
 
   @Test
   void resetStorm_leavesNoConnectionAndNoWarning() throws Exception {
-    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-    Handler handler =
-        new Handler() {
-          @Override
-          public void publish(LogRecord record) {
-            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-              warnings.add(record);
-            }
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    Logger logger = Logger.getLogger("dev.lineserver");
-    logger.addHandler(handler);
+    LogCapture log = new LogCapture();
     int storm = 2_000;
     try (LineServer server = LineServer.builder().port(0).sink(lines).start()) {
       for (int i = 0; i < storm; i++) {
@@ -289,8 +268,8 @@ final class DefensesTest {
               });
       assertThat(lines.remaining()).isEmpty();
     } finally {
-      logger.removeHandler(handler);
+      log.close();
     }
-    assertThat(warnings).isEmpty();
+    assertThat(log.atLeast(Level.WARNING)).isEmpty();
   }
 }

@@ -18,9 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -85,47 +82,12 @@ final class LineServerTest {
           byConnection.computeIfAbsent(connection.id(), id -> new ArrayList<>()).add(line);
           all.countDown();
         };
-    ExecutorService clients = Executors.newFixedThreadPool(8);
     try (LineServer server =
         LineServer.builder().port(0).ioThreads(2).connectionSink(sink).start()) {
-      List<Future<?>> sent = new ArrayList<>();
-      for (int c = 0; c < connections; c++) {
-        int n = c;
-        sent.add(
-            clients.submit(
-                () -> {
-                  try (Client client = new Client(server)) {
-                    StringBuilder batch = new StringBuilder();
-                    for (int i = 0; i < perConnection; i++) {
-                      batch.append(n).append(',').append(i).append('\n');
-                      if (batch.length() > 1000) {
-                        client.send(batch.toString());
-                        batch.setLength(0);
-                      }
-                    }
-                    client.send(batch.toString());
-                    client.shutdownOutput();
-                    client.awaitServerClose();
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> f : sent) {
-        f.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-      }
+      NumberedLines.send(server, connections, perConnection);
       assertThat(all.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
-    } finally {
-      clients.shutdownNow();
     }
-    assertThat(byConnection).hasSize(connections);
-    for (List<String> received : byConnection.values()) {
-      String sender = received.get(0).split(",")[0];
-      List<String> expected = new ArrayList<>();
-      for (int i = 0; i < perConnection; i++) {
-        expected.add(sender + "," + i);
-      }
-      assertThat(received).isEqualTo(expected);
-    }
+    NumberedLines.assertInOrder(byConnection.values(), connections, perConnection);
   }
 
   @Test

@@ -18,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,42 +57,13 @@ final class SinkExecutorTest {
           busy.set(false);
           all.countDown();
         };
-    ExecutorService clients = Executors.newFixedThreadPool(4);
     try (LineServer server =
         LineServer.builder().port(0).connectionSink(sink).sinkExecutor(executor).start()) {
-      List<Future<?>> sent = new ArrayList<>();
-      for (int c = 0; c < connections; c++) {
-        int n = c;
-        sent.add(
-            clients.submit(
-                () -> {
-                  try (Client client = new Client(server)) {
-                    StringBuilder lines = new StringBuilder();
-                    for (int i = 0; i < perConnection; i++) {
-                      lines.append(n).append(',').append(i).append('\n');
-                    }
-                    client.send(lines.toString());
-                    client.shutdownOutput();
-                    client.awaitServerClose();
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> f : sent) {
-        f.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-      }
+      NumberedLines.send(server, connections, perConnection);
       assertThat(all.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
-    } finally {
-      clients.shutdownNow();
     }
     assertThat(overlaps.get()).isZero();
-    assertThat(received).hasSize(connections);
-    for (List<String> lines : received.values()) {
-      String sender = lines.get(0).split(",")[0];
-      for (int i = 0; i < perConnection; i++) {
-        assertThat(lines.get(i)).isEqualTo(sender + "," + i);
-      }
-    }
+    NumberedLines.assertInOrder(received.values(), connections, perConnection);
   }
 
   @Test

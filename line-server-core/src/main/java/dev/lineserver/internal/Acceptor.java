@@ -7,42 +7,55 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * The acceptor thread: accepts on the blocking listening channel, admits or refuses each
- * connection, and deals admitted ones round-robin to the running I/O loops. Ends when the listening
- * channel is closed. When accepting fails (out of file descriptors, say) it backs off, 100 ms
- * doubling to 1 s, reporting the first failure of a run and the recovery once. Only its own thread
- * touches its fields but {@link #counters}.
+ * The acceptor thread: waits on its own selector for the listening channel, accepts every waiting
+ * connection, admits or refuses each, and deals admitted ones round-robin to the running I/O loops.
+ * Asked to {@link #stop}, it accepts what already waits in the kernel's backlog, so that those
+ * connections are drained like the others, then closes the listening channel. When accepting fails
+ * (out of file descriptors, say) it backs off, 100 ms doubling to 1 s, reporting the first failure
+ * of a run and the recovery once. Only its own thread touches its fields but {@link #counters} and
+ * {@code stopping}.
  */
 public final class Acceptor implements Runnable {
-  static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-  static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+  static final long FIRST_BACKOFF_MILLIS = 100;
+  static final long MAX_BACKOFF_MILLIS = TimeUnit.SECONDS.toMillis(1);
 
   private static final AtomicLong IDS = new AtomicLong();
 
   private final ServerSocketChannel server;
+  private final Selector selector;
   private final IoLoop[] loops;
   private final Admission admission;
   private final LineServerListener listener;
   private final Counters counters = new Counters();
+  private volatile boolean stopping;
   private int nextLoop;
+  private long failures;
+  private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
+  /** Takes over {@code server}, which it makes non-blocking and closes when it ends. */
   public Acceptor(
-      ServerSocketChannel server,
-      IoLoop[] loops,
-      Admission admission,
-      LineServerListener listener) {
+      ServerSocketChannel server, IoLoop[] loops, Admission admission, LineServerListener listener)
+      throws IOException {
     this.server = server;
     this.loops = loops.clone();
     this.admission = admission;
     this.listener = listener;
+    this.selector = Selector.open();
+    try {
+      server.configureBlocking(false);
+      server.register(selector, SelectionKey.OP_ACCEPT);
+    } catch (IOException | RuntimeException e) {
+      selector.close();
+      throw e;
+    }
   }
 
   /** Connections accepted and refused; readable from any thread. */
@@ -50,36 +63,61 @@ public final class Acceptor implements Runnable {
     return counters;
   }
 
+  /** Asks the thread to accept what waits in the backlog, close the channel and end. */
+  public void stop() {
+    stopping = true;
+    selector.wakeup();
+  }
+
   @Override
   public void run() {
-    long failures = 0;
-    long backoff = FIRST_BACKOFF_NANOS;
+    try {
+      SelectionKey key = server.keyFor(selector);
+      while (!stopping) {
+        // Until a connection waits or stop(); after failures, the back-off (with the key quiet).
+        selector.select(failures == 0 ? 0 : backoffMillis);
+        selector.selectedKeys().clear();
+        if (stopping) {
+          break;
+        }
+        key.interestOps(acceptWaiting() ? SelectionKey.OP_ACCEPT : 0);
+      }
+      acceptWaiting();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.ERROR, "acceptor failed; accepting no more connections", e);
+    } finally {
+      closeQuietly(server);
+      closeQuietly(selector);
+    }
+  }
+
+  /** Accepts until the backlog is empty; false if accepting failed. */
+  private boolean acceptWaiting() {
     while (server.isOpen()) {
       SocketChannel channel;
       try {
         channel = server.accept();
-      } catch (ClosedChannelException e) {
-        return;
       } catch (IOException e) {
-        if (!server.isOpen()) {
-          return;
-        }
         if (failures++ == 0) {
           Events.report(() -> listener.acceptFailed(e));
+        } else {
+          backoffMillis = Math.min(2 * backoffMillis, MAX_BACKOFF_MILLIS);
         }
-        LockSupport.parkNanos(this, backoff);
-        backoff = Math.min(2 * backoff, MAX_BACKOFF_NANOS);
-        continue;
+        return false;
+      }
+      if (channel == null) {
+        return true;
       }
       if (failures > 0) {
         long failed = failures;
         Events.LOGGER.log(Level.INFO, () -> "accepting again after " + failed + " failed accepts");
         failures = 0;
-        backoff = FIRST_BACKOFF_NANOS;
+        backoffMillis = FIRST_BACKOFF_MILLIS;
       }
       counters.add(Counters.ACCEPTED, 1);
       dispatch(channel);
     }
+    return true;
   }
 
   private void dispatch(SocketChannel channel) {
@@ -89,7 +127,7 @@ public final class Acceptor implements Runnable {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "accepted socket failed at once: " + e);
       counters.closed(CloseReason.PEER_RESET);
-      close(channel);
+      closeQuietly(channel);
       return;
     }
     RefusalReason refusal = admission.admit(peer.remoteAddress());
@@ -108,7 +146,7 @@ public final class Acceptor implements Runnable {
     Events.LOGGER.log(Level.ERROR, () -> "no I/O thread is running; closing " + peer);
     admission.release(peer.remoteAddress());
     counters.closed(CloseReason.SERVER_ERROR);
-    close(channel);
+    closeQuietly(channel);
   }
 
   /** Resets the connection, so the client's next read or write fails at once. */
@@ -119,15 +157,15 @@ public final class Acceptor implements Runnable {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "SO_LINGER on a refused socket failed: " + e);
     }
-    close(channel);
+    closeQuietly(channel);
     Events.report(() -> listener.connectionRefused(remote, reason));
   }
 
-  private static void close(SocketChannel channel) {
+  private static void closeQuietly(java.io.Closeable closeable) {
     try {
-      channel.close();
+      closeable.close();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "closing an accepted socket failed: " + e);
+      Events.LOGGER.log(Level.DEBUG, () -> "closing " + closeable + " failed: " + e);
     }
   }
 }
