@@ -528,6 +528,7 @@ public final class LineServer implements AutoCloseable {
      * print its time, the time-zone database. Either failing throws an {@link Error}, which would
      * end the I/O thread closing a socket or the acceptor reporting that accepting failed.
      */
+    @SuppressWarnings("ReturnValueIgnored") // getRules() is called for its loading, not its value
     private static void prepareForDescriptorExhaustion() throws IOException {
       SocketChannel.open().close();
       Log.LOGGER.isLoggable(Level.ERROR);

@@ -33,7 +33,7 @@ public final class Counters {
   }
 
   void closed(CloseReason reason) {
-    add(CLOSED + reason.ordinal(), 1);
+    add(closedIndex(reason), 1);
   }
 
   public long get(int counter) {
@@ -41,6 +41,12 @@ public final class Counters {
   }
 
   public long closedCount(CloseReason reason) {
-    return values.get(CLOSED + reason.ordinal());
+    return values.get(closedIndex(reason));
+  }
+
+  // One slot per close reason in the flat array, in the enum's order; both are this library's own.
+  @SuppressWarnings("EnumOrdinal")
+  private static int closedIndex(CloseReason reason) {
+    return CLOSED + reason.ordinal();
   }
 }

@@ -186,9 +186,9 @@ public final class LineBuffer {
   private int joinPartial(int from, int lf) {
     long length = (long) partialLength + (lf - from);
     if (length > maxLineLength + 1L) {
-      boolean endsWithCr = lf > from ? input[lf - 1] == CR : partial[partialLength - 1] == CR;
+      // The partial line alone fits, so bytes of this input precede the LF: lf > from.
       partialLength = 0;
-      return tooLong(endsWithCr ? length - 1 : length);
+      return tooLong(input[lf - 1] == CR ? length - 1 : length);
     }
     append(from, lf);
     int joined = partialLength;

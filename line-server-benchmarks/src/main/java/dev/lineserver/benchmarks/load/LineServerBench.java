@@ -1,0 +1,72 @@
+package dev.lineserver.benchmarks.load;
+
+import dev.lineserver.CloseReason;
+import dev.lineserver.ConnectionInfo;
+import dev.lineserver.Line;
+import dev.lineserver.LineServer;
+import dev.lineserver.LineServerListener;
+import java.io.IOException;
+import java.net.InetAddress;
+
+/** line-server with a String sink or with the zero-copy byte sink. */
+final class LineServerBench implements BenchServer {
+  private final LineServer server;
+
+  LineServerBench(boolean bytes, int ioThreads, Meter meter) throws IOException {
+    LineServer.Builder builder =
+        LineServer.builder()
+            .port(0)
+            .bindAddress(InetAddress.getLoopbackAddress())
+            .listener(
+                new LineServerListener() {
+                  @Override
+                  public void connectionOpened(ConnectionInfo connection) {
+                    meter.opened();
+                  }
+
+                  @Override
+                  public void connectionClosed(ConnectionInfo connection, CloseReason reason) {
+                    meter.closed();
+                  }
+                });
+    if (ioThreads > 0) {
+      builder.ioThreads(ioThreads);
+    }
+    if (!bytes) {
+      builder.sink(meter::string);
+    } else if (meter.latency()) {
+      builder.byteSink(
+          (connection, line) -> {
+            meter.record(stamp(line));
+            meter.bytes(line.length());
+          });
+    } else {
+      builder.byteSink((connection, line) -> meter.bytes(line.length()));
+    }
+    this.server = builder.start();
+  }
+
+  /** Parses the digits of the second field in place. */
+  private static long stamp(Line line) {
+    int i = line.indexOf((byte) ',', 0) + 1;
+    long value = 0;
+    for (int n = line.length(); i < n; i++) {
+      byte b = line.byteAt(i);
+      if (b < '0' || b > '9') {
+        break;
+      }
+      value = value * 10 + (b - '0');
+    }
+    return value;
+  }
+
+  @Override
+  public int port() {
+    return server.port();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}

@@ -1,0 +1,111 @@
+package dev.lineserver.benchmarks.load;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.util.internal.PlatformDependent;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Netty 4.2 with NIO or native epoll: a one-thread boss group, a worker group (Netty's default of
+ * twice the processors unless {@code ioThreads} is set), {@code LineBasedFrameDecoder(65536)} and a
+ * handler that decodes each frame with {@code ByteBuf.toString(UTF_8)} and counts it.
+ */
+final class NettyServer implements BenchServer {
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Channel channel;
+
+  NettyServer(boolean epoll, int ioThreads, Meter meter) throws InterruptedException {
+    if (epoll && !Epoll.isAvailable()) {
+      throw new UnsupportedOperationException("native epoll: " + Epoll.unavailabilityCause());
+    }
+    IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> type =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    this.boss = new MultiThreadIoEventLoopGroup(1, factory);
+    this.workers =
+        ioThreads > 0
+            ? new MultiThreadIoEventLoopGroup(ioThreads, factory)
+            : new MultiThreadIoEventLoopGroup(factory);
+    ChannelHandler counter = new Counter(meter);
+    this.channel =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(type)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new LineBasedFrameDecoder(65536), counter);
+                  }
+                })
+            .bind(InetAddress.getLoopbackAddress(), 0)
+            .sync()
+            .channel();
+  }
+
+  @Override
+  public int port() {
+    return ((java.net.InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  @Override
+  public long extraDirectBytes() {
+    return Math.max(0, PlatformDependent.usedDirectMemory());
+  }
+
+  @Override
+  public void close() {
+    channel.close().syncUninterruptibly();
+    boss.shutdownGracefully().syncUninterruptibly();
+    workers.shutdownGracefully().syncUninterruptibly();
+  }
+
+  @ChannelHandler.Sharable
+  private static final class Counter extends SimpleChannelInboundHandler<ByteBuf> {
+    private final Meter meter;
+
+    Counter(Meter meter) {
+      this.meter = meter;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+      meter.opened();
+      super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      meter.closed();
+      super.channelInactive(ctx);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+      meter.string(msg.toString(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+  }
+}
