@@ -109,7 +109,11 @@ final class LineBufferFuzzTest {
                     padding,
                     restartMask,
                     render(stream, 0, stream.length)))
-        .isEqualTo(reference(stream, maxLineLength));
+        .isEqualTo(
+            ReferenceSplitter.split(
+                stream,
+                maxLineLength,
+                (bytes, start, length) -> "LINE(" + render(bytes, start, length) + ")"));
   }
 
   private static void checkBuffered(LineBuffer buffer, int maxLineLength) {
@@ -142,34 +146,5 @@ final class LineBufferFuzzTest {
       }
     }
     return s.toString();
-  }
-
-  /**
-   * The reference of {@code LineBufferTest}, with lines rendered as bytes rather than decoded:
-   * split the whole stream at once with the contract's rules, the slow and obvious way.
-   */
-  private static List<String> reference(byte[] stream, int maxLineLength) {
-    List<String> events = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i <= stream.length; i++) {
-      boolean eof = i == stream.length;
-      if (!eof && stream[i] != '\n') {
-        continue;
-      }
-      int end = i;
-      if (eof && start == end) {
-        break;
-      }
-      if (!eof && end > start && stream[end - 1] == '\r') {
-        end--;
-      }
-      int length = end - start;
-      events.add(
-          length > maxLineLength
-              ? "TOO_LONG(" + length + ")"
-              : "LINE(" + render(stream, start, length) + ")");
-      start = i + 1;
-    }
-    return events;
   }
 }

@@ -229,35 +229,6 @@ final class LineBufferTest {
         .hasMessage("maxLineLength: 0 (expected: 1..2147483639)");
   }
 
-  /**
-   * The reference: split the whole stream at once with the contract's rules, the slow and obvious
-   * way.
-   */
-  private static List<String> reference(byte[] stream, int maxLineLength) {
-    List<String> events = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i <= stream.length; i++) {
-      boolean eof = i == stream.length;
-      if (!eof && stream[i] != '\n') {
-        continue;
-      }
-      int end = i;
-      if (eof && start == end) {
-        break;
-      }
-      if (!eof && end > start && stream[end - 1] == '\r') {
-        end--;
-      }
-      int length = end - start;
-      events.add(
-          length > maxLineLength
-              ? "TOO_LONG(" + length + ")"
-              : new String(stream, start, length, UTF_8));
-      start = i + 1;
-    }
-    return events;
-  }
-
   @Test
   void split_randomStreamsAndChunkings_matchTheReference() {
     long seed = 0x5EED_1234L;
@@ -301,7 +272,11 @@ final class LineBufferTest {
       }
       assertThat(split(maxLineLength, chunks.toArray(new byte[0][])))
           .as("seed %d, round %d, max %d, stream %s", seed, round, maxLineLength, hex(stream))
-          .isEqualTo(reference(stream, maxLineLength));
+          .isEqualTo(
+              ReferenceSplitter.split(
+                  stream,
+                  maxLineLength,
+                  (bytes, start, length) -> new String(bytes, start, length, UTF_8)));
     }
   }
 
