@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Good clients send numbered lines while others trickle, send oversize lines and bad bytes, and
- * reset mid-line, and the sink fails at random. Runs {@code -Dlineserver.chaos.seconds} (20 by
+ * reset mid-line, and the sink fails at random. Runs {@code -Dlineserver.chaos.seconds} (30 by
  * default); the seed is printed and can be set with {@code -Dlineserver.chaos.seed}.
  */
 final class ChaosTest {
@@ -35,7 +35,7 @@ final class ChaosTest {
   private static final int MAX_LINE_LENGTH = 1024;
 
   private final long seed = Long.getLong("lineserver.chaos.seed", 0xC4A05L);
-  private final long seconds = Long.getLong("lineserver.chaos.seconds", 20);
+  private final long seconds = Long.getLong("lineserver.chaos.seconds", 30);
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final List<String> errors = new CopyOnWriteArrayList<>();
 
