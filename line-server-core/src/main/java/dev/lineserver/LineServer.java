@@ -480,25 +480,17 @@ public final class LineServer implements AutoCloseable {
               : new InetSocketAddress(bindAddress, port);
       ServerSocketChannel channel = bind(address);
       IoLoop[] loops = new IoLoop[ioThreads];
+      Acceptor acceptor;
       try {
         for (int i = 0; i < loops.length; i++) {
           loops[i] = new IoLoop(settings);
         }
+        acceptor = new Acceptor(channel, loops, settings.admission(), listener);
       } catch (IOException | RuntimeException e) {
         for (IoLoop loop : loops) {
           if (loop != null) {
             loop.abandon();
           }
-        }
-        channel.close();
-        throw e;
-      }
-      Acceptor acceptor;
-      try {
-        acceptor = new Acceptor(channel, loops, settings.admission(), listener);
-      } catch (IOException | RuntimeException e) {
-        for (IoLoop loop : loops) {
-          loop.abandon();
         }
         channel.close();
         throw e;

@@ -2,7 +2,6 @@ package dev.lineserver.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lineserver.ByteLineSink;
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import java.io.IOException;
@@ -10,7 +9,6 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.CoderMalfunctionError;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
@@ -30,8 +28,7 @@ final class Connection {
   private final Peer peer;
   private final Settings settings;
   private final IoLoop loop;
-  private @Nullable RestartIntensity restarts;
-  private @Nullable LineView view;
+  private final SinkCall sinkCall;
   private LineBuffer buffer;
   private @Nullable SelectionKey key;
   private final Counters counters;
@@ -49,6 +46,7 @@ final class Connection {
     this.loop = loop;
     this.buffer = new LineBuffer(settings.maxLineLength());
     this.counters = loop.counters();
+    this.sinkCall = new SinkCall(peer, settings, counters);
     Executor executor = settings.sinkExecutor();
     this.queue =
         executor == null ? null : new SinkQueue(this, settings, executor, settings.budget());
@@ -177,7 +175,7 @@ final class Connection {
       try {
         event = buffer.next();
       } catch (RuntimeException e) {
-        restart(null, e, true);
+        restart(sinkCall.failed(null, e), true);
         continue;
       }
       if (event == LineBuffer.NONE) {
@@ -211,62 +209,20 @@ final class Connection {
       queue.offer(array, start, length);
       return;
     }
-    ByteLineSink byteSink = settings.byteSink();
-    if (byteSink != null) {
-      LineView line = view;
-      if (line == null) {
-        line = view = new LineView(settings.charset());
-      }
-      try {
-        byteSink.accept(peer, line.set(array, start, length));
-      } catch (Exception e) {
-        restart(line.asString(), e, false);
-      }
-      return;
-    }
-    String line;
-    try {
-      line = new String(array, start, length, settings.charset());
-    } catch (RuntimeException e) {
-      restart(null, e, false);
-      return;
-    } catch (CoderMalfunctionError e) {
-      // A charset's decoder threw: a failure of this line's decoding, not of the JVM.
-      restart(
-          null,
-          e.getCause() instanceof Exception cause ? cause : new IllegalStateException(e),
-          false);
-      return;
-    }
-    try {
-      requireNonNull(settings.stringSink()).accept(peer, line);
-    } catch (Exception e) {
-      restart(line, e, false);
-    }
+    restart(sinkCall.deliver(array, start, length), false);
   }
 
-  /** Reports the failure; re-creates the line buffer, or closes once restarts are too many. */
-  private void restart(@Nullable String line, Exception error, boolean resync) {
-    counters.addShared(Counters.SINK_FAILURES, 1);
-    LineServerListener listener = settings.listener();
-    Events.report(() -> listener.sinkFailed(peer, line, error));
-    RestartIntensity intensity = restarts;
-    if (intensity == null) {
-      intensity =
-          restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
-    }
-    if (intensity.allow(System.nanoTime())) {
+  /**
+   * After a line's failure, re-creates the line buffer, which takes over the unread input (with
+   * {@code resync}, from the next LF: the buffer itself failed); past the restart intensity,
+   * closes.
+   */
+  private void restart(SinkCall.Outcome outcome, boolean resync) {
+    if (outcome == SinkCall.Outcome.FAILED) {
       buffer = buffer.restart(resync);
-      return;
+    } else if (outcome == SinkCall.Outcome.RESTART_LIMIT) {
+      close(CloseReason.RESTART_LIMIT);
     }
-    Events.report(
-        () ->
-            listener.restartLimitReached(
-                peer,
-                settings.maxRestarts(),
-                java.time.Duration.ofNanos(settings.restartPeriodNanos())));
-    counters.addShared(Counters.RESTART_LIMITS, 1);
-    close(CloseReason.RESTART_LIMIT);
   }
 
   /**

@@ -1,0 +1,95 @@
+package dev.lineserver.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lineserver.ByteLineSink;
+import dev.lineserver.LineServerListener;
+import java.nio.charset.CoderMalfunctionError;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Hands one connection's lines to the sink and keeps the books on its failures: counts and reports
+ * each, and tells, by the restart intensity, whether the connection may go on. Used by one thread
+ * at a time: the connection's I/O thread, or the task draining its {@link SinkQueue}.
+ */
+final class SinkCall {
+  /** What became of a line or a failure. */
+  enum Outcome {
+    /** The sink took the line. */
+    DELIVERED,
+    /** The line failed and is lost; the connection goes on. */
+    FAILED,
+    /** The failure made too many within the restart period: the connection must close. */
+    RESTART_LIMIT
+  }
+
+  private final Peer peer;
+  private final Settings settings;
+  private final Counters counters;
+  private @Nullable RestartIntensity restarts;
+  private @Nullable LineView view;
+
+  SinkCall(Peer peer, Settings settings, Counters counters) {
+    this.peer = peer;
+    this.settings = settings;
+    this.counters = counters;
+  }
+
+  /** Decodes the line if the sink takes Strings, and hands it over. */
+  Outcome deliver(byte[] array, int start, int length) {
+    ByteLineSink byteSink = settings.byteSink();
+    if (byteSink != null) {
+      LineView line = view;
+      if (line == null) {
+        line = view = new LineView(settings.charset());
+      }
+      try {
+        byteSink.accept(peer, line.set(array, start, length));
+        return Outcome.DELIVERED;
+      } catch (Exception e) {
+        return failed(line.asString(), e);
+      }
+    }
+    String line;
+    try {
+      line = new String(array, start, length, settings.charset());
+    } catch (RuntimeException e) {
+      return failed(null, e);
+    } catch (CoderMalfunctionError e) {
+      // A charset's decoder threw: a failure of this line's decoding, not of the JVM.
+      return failed(
+          null, e.getCause() instanceof Exception cause ? cause : new IllegalStateException(e));
+    }
+    try {
+      requireNonNull(settings.stringSink()).accept(peer, line);
+      return Outcome.DELIVERED;
+    } catch (Exception e) {
+      return failed(line, e);
+    }
+  }
+
+  /**
+   * Counts and reports a failure of the sink (with its line), of decoding or of the line buffer
+   * (line {@code null}); past the restart intensity, reports that too.
+   */
+  Outcome failed(@Nullable String line, Exception error) {
+    counters.addShared(Counters.SINK_FAILURES, 1);
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.sinkFailed(peer, line, error));
+    RestartIntensity intensity = restarts;
+    if (intensity == null) {
+      intensity =
+          restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
+    }
+    if (intensity.allow(System.nanoTime())) {
+      return Outcome.FAILED;
+    }
+    counters.addShared(Counters.RESTART_LIMITS, 1);
+    Events.report(
+        () ->
+            listener.restartLimitReached(
+                peer, settings.maxRestarts(), Duration.ofNanos(settings.restartPeriodNanos())));
+    return Outcome.RESTART_LIMIT;
+  }
+}
