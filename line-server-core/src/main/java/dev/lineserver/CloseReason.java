@@ -16,6 +16,18 @@ public enum CloseReason {
   SERVER_CLOSE,
   /** The server is closing and the connection was still sending when the shutdown timeout ended. */
   SHUTDOWN_TIMEOUT,
+  /**
+   * The connection failed before it was opened: its PROXY protocol header was malformed, missing or
+   * late. Reported to {@link LineServerListener#handshakeFailed}, not to {@code connectionOpened}
+   * or {@code connectionClosed}.
+   */
+  HANDSHAKE_FAILED,
+  /**
+   * The client named by the connection's PROXY protocol header is outside the {@code allow} ranges
+   * or inside the {@code deny} ranges. Reported to {@link LineServerListener#connectionRefused},
+   * not to {@code connectionOpened} or {@code connectionClosed}.
+   */
+  NOT_ALLOWED,
   /** The I/O thread serving the connection died of an {@link Error}; see the log. */
   SERVER_ERROR
 }

@@ -1,6 +1,7 @@
 package dev.lineserver;
 
 import java.net.SocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the server knows about one accepted connection. Immutable; safe to keep after the connection
@@ -11,9 +12,21 @@ public interface ConnectionInfo {
   /** A number unique within this JVM, increasing in the order connections were accepted. */
   long id();
 
-  /** The peer's address, usually an {@link java.net.InetSocketAddress}. */
+  /**
+   * The client's address: an {@link java.net.InetSocketAddress}, or a {@link
+   * java.net.UnixDomainSocketAddress} (no IP address) on a Unix-domain socket. With the PROXY
+   * protocol, the original client's address from the header, not the proxy's.
+   */
   SocketAddress remoteAddress();
 
   /** The address the connection was accepted on. */
   SocketAddress localAddress();
+
+  /**
+   * The address of the proxy that forwarded the connection with a PROXY protocol header naming the
+   * client; {@code null} for a direct connection (or a header that named no client).
+   */
+  default @Nullable SocketAddress proxyAddress() {
+    return null;
+  }
 }

@@ -1,6 +1,7 @@
 package dev.lineserver;
 
 import dev.lineserver.internal.Acceptor;
+import dev.lineserver.internal.AddressRanges;
 import dev.lineserver.internal.Admission;
 import dev.lineserver.internal.Budget;
 import dev.lineserver.internal.Counters;
@@ -12,11 +13,17 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -88,12 +95,18 @@ public final class LineServer implements AutoCloseable {
     return new Builder();
   }
 
-  /** The port the server is bound to; the actual one when port 0 was asked for. */
+  /**
+   * The port the server is bound to; the actual one when port 0 was asked for. -1 for a server on a
+   * Unix-domain socket.
+   */
   public int port() {
-    return ((InetSocketAddress) localAddress).getPort();
+    return localAddress instanceof InetSocketAddress inet ? inet.getPort() : -1;
   }
 
-  /** The address the server is bound to. */
+  /**
+   * The address the server is bound to: an {@link InetSocketAddress}, or a {@link
+   * UnixDomainSocketAddress}.
+   */
   public SocketAddress localAddress() {
     return localAddress;
   }
@@ -169,6 +182,9 @@ public final class LineServer implements AutoCloseable {
       join(threads[0], deadline);
       try {
         channel.close(); // already closed, unless the acceptor thread never ran or died
+        if (localAddress instanceof UnixDomainSocketAddress unix) {
+          Files.deleteIfExists(unix.getPath());
+        }
       } catch (IOException e) {
         Log.LOGGER.log(Level.WARNING, "closing the listening socket failed", e);
       }
@@ -256,8 +272,10 @@ public final class LineServer implements AutoCloseable {
 
     private int port;
     private @Nullable InetAddress bindAddress;
+    private @Nullable Path unixSocket;
     private int backlog = 1024;
     private int maxLineLength = 64 * 1024;
+    private int delimiter = '\n';
     private Charset charset = StandardCharsets.UTF_8;
     private int ioThreads = Runtime.getRuntime().availableProcessors();
     private int maxRestarts = 3;
@@ -267,6 +285,10 @@ public final class LineServer implements AutoCloseable {
     private Duration lineTimeout = Duration.ofSeconds(60);
     private int maxConnections = 65_536;
     private int maxConnectionsPerAddress = Integer.MAX_VALUE;
+    private List<AddressRanges.Range> allow = List.of();
+    private List<AddressRanges.Range> deny = List.of();
+    private ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
     private @Nullable Executor sinkExecutor;
     private long maxPendingBytes = 64L * 1024 * 1024;
     private @Nullable ConnectionLineSink stringSink;
@@ -294,8 +316,8 @@ public final class LineServer implements AutoCloseable {
     }
 
     /**
-     * The longest line delivered, in bytes, without its LF and a CR right before it; 65536 by
-     * default. A longer line is discarded without being buffered and reported to {@link
+     * The longest line delivered, in bytes, without its delimiter (and a CR right before an LF);
+     * 65536 by default. A longer line is discarded without being buffered and reported to {@link
      * LineServerListener#lineTooLong}. Bounds the memory of each connection.
      */
     public Builder maxLineLength(int maxLineLength) {
@@ -303,9 +325,33 @@ public final class LineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The byte that ends a line: LF ({@code '\n'}) by default, when a CR right before it is
+     * stripped too. Any other byte ends lines alone, e.g. {@code 0} (NUL) for GELF over TCP; a CR
+     * is then data. The delimiter is a byte, not a character: with a charset whose characters may
+     * contain it (UTF-16), lines split wrongly.
+     */
+    public Builder delimiter(int delimiter) {
+      this.delimiter = checkRange("delimiter", delimiter, 0, 255);
+      return this;
+    }
+
     /** How line bytes become strings; UTF-8 by default. Malformed input becomes U+FFFD. */
     public Builder charset(Charset charset) {
       this.charset = Objects.requireNonNull(charset, "charset");
+      return this;
+    }
+
+    /**
+     * Listens on a Unix-domain socket at {@code path} instead of TCP ({@link #port} and {@link
+     * #bindAddress} are then not used). The socket file is created by {@link #start()}, replacing a
+     * stale one that no process listens on, and removed by {@link LineServer#close()}. Its
+     * connections have no IP address: {@link ConnectionInfo#remoteAddress()} is a {@link
+     * UnixDomainSocketAddress}, the {@link #allow}/{@link #deny} ranges and {@link
+     * #maxConnectionsPerAddress} do not apply to them (file permissions decide who may connect).
+     */
+    public Builder unixSocket(Path path) {
+      this.unixSocket = Objects.requireNonNull(path, "unixSocket");
       return this;
     }
 
@@ -384,6 +430,64 @@ public final class LineServer implements AutoCloseable {
     }
 
     /**
+     * Admits only connections from these CIDR ranges, IPv4 or IPv6 ({@code "10.0.0.0/8"}, {@code
+     * "2001:db8::/32"}, {@code "192.0.2.7"} for one address); by default every address. Others are
+     * refused like past {@link #maxConnections}, with {@link RefusalReason#NOT_ALLOWED}. Ranges are
+     * literals, never host names; an IPv4 range also matches its IPv4-mapped IPv6 form. Replaces
+     * the ranges of an earlier call; none means no allow-list.
+     *
+     * @throws IllegalArgumentException for a range that is not a literal address with an optional
+     *     prefix, or has bits set past its prefix
+     */
+    public Builder allow(String... ranges) {
+      this.allow = parseRanges("allow", ranges);
+      return this;
+    }
+
+    /**
+     * Refuses connections from these CIDR ranges, as {@link #allow} describes them; the deny-list
+     * wins over the allow-list. Replaces the ranges of an earlier call.
+     */
+    public Builder deny(String... ranges) {
+      this.deny = parseRanges("deny", ranges);
+      return this;
+    }
+
+    /**
+     * Whether connections begin with a PROXY protocol header (v1 or v2) naming the client, as from
+     * haproxy with {@code send-proxy} or {@code send-proxy-v2}; {@link ProxyProtocol#OFF} by
+     * default. With it on, {@link ConnectionInfo#remoteAddress()} is the client's address and
+     * {@link ConnectionInfo#proxyAddress()} the proxy's; the {@link #allow}/{@link #deny} ranges
+     * are checked against both (so allow the proxies too), while connection limits count the
+     * proxy's. A connection whose header is malformed, cut short or later than {@link
+     * #handshakeTimeout} is closed without a line delivered and reported to {@link
+     * LineServerListener#handshakeFailed}.
+     */
+    public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+      this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+      return this;
+    }
+
+    /**
+     * How long a connection may take to complete what comes before its lines (the PROXY protocol
+     * header); 10 s by default, 1 ms to 1 h.
+     */
+    public Builder handshakeTimeout(Duration handshakeTimeout) {
+      this.handshakeTimeout =
+          checkDuration(
+              "handshakeTimeout", handshakeTimeout, Duration.ofMillis(1), Duration.ofHours(1));
+      return this;
+    }
+
+    private static List<AddressRanges.Range> parseRanges(String name, String... ranges) {
+      List<AddressRanges.Range> parsed = new ArrayList<>();
+      for (String range : ranges) {
+        parsed.add(AddressRanges.parse(name, Objects.requireNonNull(range, name)));
+      }
+      return List.copyOf(parsed);
+    }
+
+    /**
      * Runs the sink on {@code executor} instead of on the I/O threads (a pool, or virtual threads),
      * so a slow sink delays no reading. Lines of one connection still arrive in order and never
      * concurrently; each is copied and counts against {@link #maxPendingBytes} until the sink
@@ -452,16 +556,21 @@ public final class LineServer implements AutoCloseable {
      *
      * @throws BindException if the address cannot be bound; the message names the address
      * @throws IOException if the listening socket or a selector cannot be opened
-     * @throws IllegalStateException if no sink was set
+     * @throws IllegalStateException if no sink was set, or both a Unix socket and a bind address
      */
     public LineServer start() throws IOException {
       if (stringSink == null && byteSink == null) {
         throw new IllegalStateException(
             "sink: not set (expected: sink, connectionSink or byteSink before start())");
       }
+      if (unixSocket != null && bindAddress != null) {
+        throw new IllegalStateException(
+            "unixSocket: " + unixSocket + " with bindAddress: " + bindAddress + " (expected: one)");
+      }
       Settings settings =
           new Settings(
               maxLineLength,
+              (byte) delimiter,
               charset,
               stringSink,
               byteSink,
@@ -470,15 +579,14 @@ public final class LineServer implements AutoCloseable {
               restartPeriod.toNanos(),
               idleTimeout.toNanos(),
               lineTimeout.toNanos(),
-              new Admission(maxConnections, maxConnectionsPerAddress),
+              new Admission(
+                  maxConnections, maxConnectionsPerAddress, new AddressRanges(allow, deny)),
+              proxyProtocol,
+              handshakeTimeout.toNanos(),
               sinkExecutor,
               new Budget(maxPendingBytes));
       prepareForDescriptorExhaustion();
-      SocketAddress address =
-          bindAddress == null
-              ? new InetSocketAddress(port)
-              : new InetSocketAddress(bindAddress, port);
-      ServerSocketChannel channel = bind(address);
+      ServerSocketChannel channel = unixSocket != null ? bindUnix(unixSocket) : bindTcp();
       IoLoop[] loops = new IoLoop[ioThreads];
       Acceptor acceptor;
       try {
@@ -527,10 +635,46 @@ public final class LineServer implements AutoCloseable {
       ZoneId.systemDefault().getRules();
     }
 
-    private ServerSocketChannel bind(SocketAddress address) throws IOException {
+    private ServerSocketChannel bindTcp() throws IOException {
+      SocketAddress address =
+          bindAddress == null
+              ? new InetSocketAddress(port)
+              : new InetSocketAddress(bindAddress, port);
       ServerSocketChannel channel = ServerSocketChannel.open();
+      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      return bind(channel, address);
+    }
+
+    /**
+     * Binds a Unix-domain socket at {@code path}. A socket file left there by a process that ended
+     * without removing it (nothing accepts on it) is replaced; a live one, or any other file, is
+     * not.
+     */
+    private ServerSocketChannel bindUnix(Path path) throws IOException {
+      if (Files.exists(path, LinkOption.NOFOLLOW_LINKS) && isStaleSocket(path)) {
+        Log.LOGGER.log(Level.INFO, () -> "replacing the stale socket file " + path);
+        Files.delete(path);
+      }
+      return bind(
+          ServerSocketChannel.open(StandardProtocolFamily.UNIX), UnixDomainSocketAddress.of(path));
+    }
+
+    private static boolean isStaleSocket(Path path) throws IOException {
+      if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .isOther()) {
+        return false; // a regular file, a directory or a link: not ours to delete
+      }
       try {
-        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
+        return false; // something accepts on it
+      } catch (IOException e) {
+        return true;
+      }
+    }
+
+    private ServerSocketChannel bind(ServerSocketChannel channel, SocketAddress address)
+        throws IOException {
+      try {
         channel.bind(address, backlog);
         return channel;
       } catch (BindException e) {

@@ -18,7 +18,10 @@ import org.jspecify.annotations.Nullable;
  */
 public interface LineServerListener {
 
-  /** A connection was accepted and will be read from. */
+  /**
+   * A connection was accepted and will be read from. With the PROXY protocol, once its header was
+   * read: the connection carries the client's address.
+   */
   default void connectionOpened(ConnectionInfo connection) {
     Log.LOGGER.log(Level.DEBUG, () -> "opened " + Log.describe(connection));
   }
@@ -72,12 +75,24 @@ public interface LineServerListener {
   }
 
   /**
-   * A connection was refused by a connection limit: it was accepted and reset at once, before any
-   * buffer was allocated for it, so the client's next read or write fails. The default logs at most
-   * one WARNING a second, counting the ones it left out.
+   * A connection was refused by a connection limit or the allow/deny ranges: it was accepted and
+   * reset at once, before any buffer was allocated for it, so the client's next read or write
+   * fails. With the PROXY protocol, the ranges are checked again against the client its header
+   * names, and {@code remoteAddress} is that client's. The default logs at most one WARNING a
+   * second, counting the ones it left out.
    */
   default void connectionRefused(SocketAddress remoteAddress, RefusalReason reason) {
     Log.REFUSALS.warn(() -> "refused a connection from " + remoteAddress + ": " + reason);
+  }
+
+  /**
+   * A connection was closed before it was opened because its PROXY protocol header was malformed,
+   * missing or late ({@link CloseReason#HANDSHAKE_FAILED}); no line of it was delivered. The
+   * default logs one line, without a stack trace, at most once a second at WARNING, counting the
+   * ones it left out.
+   */
+  default void handshakeFailed(ConnectionInfo connection, Exception error) {
+    Log.HANDSHAKES.warn(() -> "closed " + Log.describe(connection) + ": " + error.getMessage());
   }
 
   /**

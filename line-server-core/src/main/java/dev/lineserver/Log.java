@@ -2,6 +2,7 @@ package dev.lineserver;
 
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -10,11 +11,17 @@ import java.util.function.Supplier;
 final class Log {
   static final Logger LOGGER = System.getLogger("dev.lineserver");
   static final RateLimited REFUSALS = new RateLimited(TimeUnit.SECONDS.toNanos(1));
+  static final RateLimited HANDSHAKES = new RateLimited(TimeUnit.SECONDS.toNanos(1));
 
   private Log() {}
 
   static String describe(ConnectionInfo connection) {
-    return "connection #" + connection.id() + " from " + connection.remoteAddress();
+    SocketAddress proxy = connection.proxyAddress();
+    return "connection #"
+        + connection.id()
+        + " from "
+        + connection.remoteAddress()
+        + (proxy == null ? "" : " via " + proxy);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.lineserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.eq;
@@ -222,6 +223,44 @@ final class DefensesTest {
         }
       }
     }
+  }
+
+  @Test
+  void allowAndDeny_refuseAtAcceptByRemoteAddress_denyWins() throws Exception {
+    try (LineServer server =
+        server()
+            .bindAddress(InetAddress.getByName("0.0.0.0"))
+            .allow("127.0.0.0/30", "10.0.0.0/8")
+            .deny("127.0.0.2")
+            .start()) {
+      try (Socket allowed = connectFrom("127.0.0.1", server);
+          Socket denied = connectFrom("127.0.0.2", server);
+          Socket notAllowed = connectFrom("127.0.0.9", server)) {
+        assertThat(readsEof(denied)).isTrue();
+        assertThat(readsEof(notAllowed)).isTrue();
+        verify(listener, timeout(TIMEOUT_MILLIS))
+            .connectionRefused(eq(denied.getLocalSocketAddress()), eq(RefusalReason.NOT_ALLOWED));
+        verify(listener, timeout(TIMEOUT_MILLIS))
+            .connectionRefused(
+                eq(notAllowed.getLocalSocketAddress()), eq(RefusalReason.NOT_ALLOWED));
+        allowed.getOutputStream().write("allowed\n".getBytes(UTF8));
+        assertThat(lines.take()).isEqualTo("allowed");
+        assertThat(server.stats().connectionsRefused()).isEqualTo(2);
+        assertThat(server.stats().connectionsOpen()).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void allowAndDeny_badRanges_failAtOnceWithTheValue() {
+    LineServer.Builder builder = LineServer.builder();
+    assertThatThrownBy(() -> builder.allow("10.0.0.0/33"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("allow: 10.0.0.0/33 (expected: ");
+    assertThatThrownBy(() -> builder.deny("localhost"))
+        .hasMessageStartingWith("deny: localhost (expected: ");
+    assertThatThrownBy(() -> builder.allow("10.0.0.1/8"))
+        .hasMessage("allow: 10.0.0.1/8 (bits are set past the prefix; expected 10.0.0.0/8)");
   }
 
   private static final java.nio.charset.Charset UTF8 = java.nio.charset.StandardCharsets.UTF_8;

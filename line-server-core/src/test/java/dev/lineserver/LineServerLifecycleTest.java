@@ -231,6 +231,9 @@ final class LineServerLifecycleTest {
     assertThatThrownBy(() -> builder.port(-1)).hasMessage("port: -1 (expected: 0..65535)");
     assertThatThrownBy(() -> builder.maxLineLength(0))
         .hasMessage("maxLineLength: 0 (expected: 1..2147483639)");
+    assertThatThrownBy(() -> builder.delimiter(256))
+        .hasMessage("delimiter: 256 (expected: 0..255)");
+    assertThatThrownBy(() -> builder.delimiter(-1)).hasMessage("delimiter: -1 (expected: 0..255)");
     assertThatThrownBy(() -> builder.ioThreads(0)).hasMessage("ioThreads: 0 (expected: 1..1024)");
     assertThatThrownBy(() -> builder.backlog(0)).hasMessage("backlog: 0 (expected: 1..65535)");
     assertThatThrownBy(() -> builder.restartIntensity(-1, Duration.ofSeconds(5)))

@@ -2,6 +2,7 @@ package dev.lineserver;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.ArgumentMatchers.isNull;
@@ -10,8 +11,16 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.mockito.ArgumentCaptor;
 
 final class LineServerTest {
@@ -60,6 +70,64 @@ final class LineServerTest {
       }
       assertThat(lines.take(2)).containsExactly("é€😀 one", "two");
     }
+  }
+
+  @Test
+  void delimiter_nul_endsLines_crIsData_andTheTailArrivesAtEof() throws Exception {
+    try (LineServer server = server().delimiter(0).maxLineLength(4).start();
+        Client client = new Client(server)) {
+      client.send("{\"a\":1}\0".getBytes(UTF_8)); // too long: 7 bytes
+      client.send("ab\r\0\0c\nd\0tail".getBytes(UTF_8));
+      client.shutdownOutput();
+
+      assertThat(lines.take(4)).containsExactly("ab\r", "", "c\nd", "tail");
+      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(7L));
+    }
+  }
+
+  @Test
+  void unixSocket_servesLines_hasNoIpAddress_andItsFileIsRemovedOnClose(@TempDir Path dir)
+      throws Exception {
+    Path path = dir.resolve("ingest.sock");
+    ArgumentCaptor<ConnectionInfo> info = ArgumentCaptor.forClass(ConnectionInfo.class);
+    try (LineServer server = server().unixSocket(path).start()) {
+      assertThat(server.port()).isEqualTo(-1);
+      assertThat(server.localAddress()).isEqualTo(UnixDomainSocketAddress.of(path));
+      try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+        client.write(ByteBuffer.wrap("one\r\ntwo\nthe tail".getBytes(UTF_8)));
+        client.shutdownOutput();
+        assertThat(lines.take(3)).containsExactly("one", "two", "the tail");
+        verify(listener, timeout(TIMEOUT_MILLIS))
+            .connectionClosed(info.capture(), eq(CloseReason.PEER_EOF));
+      }
+      assertThat(info.getValue().remoteAddress()).isInstanceOf(UnixDomainSocketAddress.class);
+      assertThat(path).exists();
+    }
+    assertThat(path).doesNotExist();
+  }
+
+  @Test
+  void unixSocket_replacesAStaleSocketFile_butNotALiveOneOrAnyOtherFile(@TempDir Path dir)
+      throws Exception {
+    Path stale = dir.resolve("stale.sock");
+    try (ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      crashed.bind(UnixDomainSocketAddress.of(stale)); // closed without removing its file
+    }
+    assertThat(stale).exists();
+    try (LineServer server = server().unixSocket(stale).start();
+        SocketChannel client = SocketChannel.open(server.localAddress())) {
+      client.write(ByteBuffer.wrap("served\n".getBytes(UTF_8)));
+      assertThat(lines.take()).isEqualTo("served");
+
+      assertThatThrownBy(() -> server().unixSocket(stale).start())
+          .isInstanceOf(BindException.class)
+          .hasMessageContaining(stale.toString());
+    }
+    Path regular = Files.writeString(dir.resolve("data.txt"), "keep me");
+    assertThatThrownBy(() -> server().unixSocket(regular).start())
+        .isInstanceOf(BindException.class)
+        .hasMessageContaining(regular.toString());
+    assertThat(regular).hasContent("keep me");
   }
 
   @Test

@@ -7,9 +7,12 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Real programs a user would point at the port: logger, nc, socat. */
 final class PeerClientsTest {
@@ -45,6 +48,23 @@ final class PeerClientsTest {
     try (LineServer server = LineServer.builder().port(0).sink(lines).listener(listener).start()) {
       Peers.run(List.of(socat, "-u", "STDIN", "TCP:127.0.0.1:" + server.port()), INPUT);
       assertInputArrived();
+    }
+  }
+
+  @Test
+  void netcatAndSocat_overAUnixSocket_everyLineAndTheTailArrive(@TempDir Path dir)
+      throws Exception {
+    String nc = Peers.require("nc", "netcat-openbsd");
+    String socat = Peers.require("socat", "socat");
+    Path path = dir.resolve("ingest.sock");
+    try (LineServer server =
+        LineServer.builder().unixSocket(path).sink(lines).listener(listener).start()) {
+      assertThat(server.localAddress()).isEqualTo(UnixDomainSocketAddress.of(path));
+      Peers.run(List.of(nc, "-N", "-U", path.toString()), INPUT);
+      assertInputArrived();
+      Peers.run(List.of(socat, "-u", "STDIN", "UNIX-CONNECT:" + path), INPUT);
+      assertThat(lines.take(5))
+          .containsExactly("first", "second", "", "third\rwith cr", "no newline at the end");
     }
   }
 

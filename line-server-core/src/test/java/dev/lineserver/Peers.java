@@ -21,7 +21,8 @@ final class Peers {
   /** Returns {@code program}'s path; skips or fails the test if it is not installed. */
   static String require(String program, String debianPackage) {
     String path = System.getenv("PATH");
-    for (String dir : (path == null ? "/usr/bin:/bin" : path).split(File.pathSeparator)) {
+    String dirs = (path == null ? "/usr/bin:/bin" : path) + ":/usr/sbin:/sbin"; // haproxy, rsyslogd
+    for (String dir : dirs.split(File.pathSeparator)) {
       File file = new File(dir, program);
       if (file.canExecute()) {
         return file.getPath();

@@ -28,7 +28,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link Bytes}.
  *
  * <ul>
- *   <li>{@link #swar}: {@link Bytes#indexOf}, the server's scan (one long per step).
+ *   <li>{@link #swar}: {@link Bytes#indexOf}, the server's scan (one long per step), on a direct
+ *       buffer as the server reads into.
+ *   <li>{@link #swarArray}: the same SWAR on a {@code byte[]}, the server's scan while it read into
+ *       a heap array.
  *   <li>{@link #swarUnrolled2}, {@link #swarUnrolled4}, {@link #swarExact}, {@link
  *       #byteBufferSwar}, {@link #plainLoop}: the candidates in {@link ScanCandidates}.
  *   <li>{@link #swarAfterShortScans}: {@link #swar} in a JVM where {@link Bytes#indexOf} was first
@@ -52,8 +55,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p><b>Units.</b> One operation is one byte scanned; ops/us is MB/s, divide by 1000 for GB/s.
  *
- * <p><b>Run time.</b> 10 methods x 2 working sets = 20 benchmarks, each in 2 forks of 2 x 1 s
- * warmup + 4 x 1 s measurement, about 7 s per fork: about 4.5 minutes on a 2-core machine:
+ * <p><b>Run time.</b> 11 methods x 2 working sets = 22 benchmarks, each in 2 forks of 2 x 1 s
+ * warmup + 4 x 1 s measurement, about 7 s per fork: about 5 minutes on a 2-core machine:
  *
  * <pre>{@code
  * java -jar line-server-benchmarks/target/benchmarks.jar 'internal.ScanBenchmark' -rf json -rff scan.json
@@ -86,6 +89,8 @@ public class ScanBenchmark {
   int workingSet;
 
   private byte[] data = new byte[0];
+  private ByteBuffer direct = ByteBuffer.allocateDirect(0);
+  private ByteBuffer directLittleEndian = ByteBuffer.allocateDirect(0);
   private ByteBuffer buffer = ByteBuffer.allocate(0);
   private String latin1 = "";
   private int rounds;
@@ -102,11 +107,16 @@ public class ScanBenchmark {
     }
     data = TelemetryLines.lines(lineLength, workingSet / lineLength, new SplittableRandom(3));
     buffer = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    direct = ByteBuffer.allocateDirect(data.length).put(data).clear();
+    directLittleEndian = direct.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     latin1 = new String(data, ISO_8859_1);
     rounds = BYTES_PER_INVOCATION / workingSet;
     int lines = BYTES_PER_INVOCATION / lineLength;
     int[] found = {
       swar(),
+      swarArray(),
+      bufferUnrolled4(),
+      directGetLong(),
       swarUnrolled2(),
       swarUnrolled4(),
       swarExact(),
@@ -126,11 +136,54 @@ public class ScanBenchmark {
   @Benchmark
   public int swar() {
     int lines = 0;
+    ByteBuffer d = direct;
+    int end = d.limit();
+    for (int r = rounds; r > 0; r--) {
+      for (int lf = Bytes.indexOf(d, 0, end, LF); lf >= 0; lf = Bytes.indexOf(d, lf + 1, end, LF)) {
+        lines++;
+      }
+    }
+    return lines;
+  }
+
+  @Benchmark
+  public int bufferUnrolled4() {
+    int lines = 0;
+    ByteBuffer d = direct;
+    int end = d.limit();
+    for (int r = rounds; r > 0; r--) {
+      for (int lf = ScanCandidates.bufferUnrolled4(d, 0, end, LF);
+          lf >= 0;
+          lf = ScanCandidates.bufferUnrolled4(d, lf + 1, end, LF)) {
+        lines++;
+      }
+    }
+    return lines;
+  }
+
+  @Benchmark
+  public int directGetLong() {
+    int lines = 0;
+    ByteBuffer d = directLittleEndian;
+    int end = d.limit();
+    for (int r = rounds; r > 0; r--) {
+      for (int lf = ScanCandidates.byteBufferSwar(d, 0, end, LF);
+          lf >= 0;
+          lf = ScanCandidates.byteBufferSwar(d, lf + 1, end, LF)) {
+        lines++;
+      }
+    }
+    return lines;
+  }
+
+  @Benchmark
+  public int swarArray() {
+    int lines = 0;
     byte[] a = data;
     for (int r = rounds; r > 0; r--) {
-      for (int lf = Bytes.indexOf(a, 0, a.length, LF);
+      for (int lf = ScanCandidates.swarArray(a, 0, a.length, LF);
           lf >= 0;
-          lf = Bytes.indexOf(a, lf + 1, a.length, LF)) {
+          lf = ScanCandidates.swarArray(a, lf + 1, a.length, LF)) {
         lines++;
       }
     }
@@ -150,11 +203,12 @@ public class ScanBenchmark {
   /** The LF scan through {@link ScanCandidates#swarLf}; not a benchmark of its own. */
   int swarLf() {
     int lines = 0;
-    byte[] a = data;
+    ByteBuffer d = direct;
+    int end = d.limit();
     for (int r = rounds; r > 0; r--) {
-      for (int lf = ScanCandidates.swarLf(a, 0, a.length);
+      for (int lf = ScanCandidates.swarLf(d, 0, end);
           lf >= 0;
-          lf = ScanCandidates.swarLf(a, lf + 1, a.length)) {
+          lf = ScanCandidates.swarLf(d, lf + 1, end)) {
         lines++;
       }
     }
@@ -172,12 +226,12 @@ public class ScanBenchmark {
 
     @Setup(Level.Trial)
     public void setUp(ScanBenchmark scan) {
-      byte[] a = scan.data;
+      ByteBuffer a = scan.direct;
       int length = scan.lineLength;
       int searches = 0;
       int sum = 0;
       while (searches < 1_000_000) {
-        for (int start = 0; start < a.length; start += length) {
+        for (int start = 0; start < a.limit(); start += length) {
           int end = start + length - 1;
           for (int from = start; ; searches++) {
             int comma = Bytes.indexOf(a, from, end, (byte) ',');

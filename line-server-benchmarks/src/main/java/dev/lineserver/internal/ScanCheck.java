@@ -28,14 +28,21 @@ public final class ScanCheck {
     long cases = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000L;
     long seed = args.length > 1 ? Long.parseLong(args[1]) : new SplittableRandom().nextLong();
     String[] names = {
-      "Bytes.indexOf", "swarLf", "swarUnrolled2", "swarUnrolled4", "swarExact", "byteBufferSwar"
+      "Bytes.indexOf",
+      "swarLf",
+      "swarArray",
+      "swarUnrolled2",
+      "swarUnrolled4",
+      "swarExact",
+      "byteBufferSwar"
     };
     Scan[] scans = {
-      Bytes::indexOf,
+      (array, from, to, value) -> Bytes.indexOf(direct(array), from, to, value),
       (array, from, to, value) ->
           value == '\n'
-              ? ScanCandidates.swarLf(array, from, to)
+              ? ScanCandidates.swarLf(direct(array), from, to)
               : ScanCandidates.plainLoop(array, from, to, value),
+      ScanCandidates::swarArray,
       ScanCandidates::swarUnrolled2,
       ScanCandidates::swarUnrolled4,
       ScanCandidates::swarExact,
@@ -67,6 +74,10 @@ public final class ScanCheck {
     }
     System.out.printf(
         "ScanCheck: %d cases, seed %d: all %d scans agree%n", cases, seed, scans.length);
+  }
+
+  private static ByteBuffer direct(byte[] array) {
+    return ByteBuffer.allocateDirect(array.length).put(array).clear();
   }
 
   /** A byte that is {@code value} about once in {@code density} bytes, else a tricky neighbour. */

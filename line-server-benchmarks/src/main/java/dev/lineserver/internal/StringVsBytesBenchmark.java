@@ -7,6 +7,7 @@ import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.benchmarks.jmh.TelemetryLines;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -26,15 +27,17 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The two ways the server hands a line to a sink, per line, with the split in front as in {@code
- * Connection}: the String path ({@code new String(array, start, length, UTF_8)}, then a {@link
- * ConnectionLineSink}) against the zero-copy byte path (the connection's one {@link LineView} set
- * to the line, then a {@link ByteLineSink}). Lives in {@code dev.lineserver.internal} for the
- * package-private {@link LineView}.
+ * Connection}: the String path (the line copied from the direct read buffer to the I/O thread's
+ * scratch array, {@code new String(scratch, 0, length, UTF_8)}, then a {@link ConnectionLineSink})
+ * against the zero-copy byte path (the connection's one {@link LineView} set to the line, then a
+ * {@link ByteLineSink}). Lives in {@code dev.lineserver.internal} for the package-private {@link
+ * LineView}.
  *
  * <p><b>Input.</b> One invocation splits {@link #LINES_PER_INVOCATION} (4096) ASCII telemetry CSV
- * lines of exactly {@code lineLength} bytes, LF included, in 64 KiB reads (whole input if smaller),
- * with a {@link LineBuffer} that lives for the trial; the line grid is shifted against the read
- * grid as in {@code SplitBenchmark}, so every read ends inside a line. No line has a CR.
+ * lines of exactly {@code lineLength} bytes, LF included, in 64 KiB reads (whole input if smaller)
+ * from a direct buffer, as the server reads sockets into, with a {@link LineBuffer} that lives for
+ * the trial; the line grid is shifted against the read grid as in {@code SplitBenchmark}, so every
+ * read ends inside a line. No line has a CR.
  *
  * <ul>
  *   <li>{@link #splitOnly}: each line's length to the {@link Blackhole}; the cost every path
@@ -81,6 +84,8 @@ public class StringVsBytesBenchmark {
   int lineLength;
 
   private byte[] input = new byte[0];
+  private ByteBuffer directInput = ByteBuffer.allocateDirect(0);
+  private final byte[] scratch = new byte[READ_SIZE];
   private int readSize;
   private LineBuffer buffer = new LineBuffer(MAX_LINE_LENGTH);
   private final LineView view = new LineView(UTF_8);
@@ -119,19 +124,20 @@ public class StringVsBytesBenchmark {
         };
     firstFieldOfBytes = (connection, line) -> bh.consume(line.indexOf((byte) ',', 0));
 
+    directInput = ByteBuffer.allocateDirect(input.length).put(input).clear();
     buffer = new LineBuffer(MAX_LINE_LENGTH);
-    buffer.feed(input, total - shift, shift);
+    buffer.feed(slice(total - shift, shift));
     check(buffer.next() == LineBuffer.NONE, "priming");
     int expectedComma = lineLength - 1 > 9 ? 9 : -1;
     for (int round = 0; round < 2; round++) {
       // Not through toByteSink: its call site should see only the measured sink.
       int lines = 0;
       for (int off = 0; off < input.length; off += readSize) {
-        buffer.feed(input, off, readSize);
+        buffer.feed(slice(off, readSize));
         int event;
         while ((event = buffer.next()) != LineBuffer.NONE) {
           check(event == LineBuffer.LINE, "event " + event);
-          LineView line = view.set(buffer.lineArray(), buffer.lineStart(), buffer.lineLength());
+          LineView line = view.set(buffer.lineBytes(), buffer.lineStart(), buffer.lineLength());
           check(line.length() == lineLength - 1, "line length " + line.length());
           check(line.byteAt(0) == 'v', "first byte");
           check(line.indexOf((byte) ',', 0) == expectedComma, "first comma");
@@ -144,13 +150,18 @@ public class StringVsBytesBenchmark {
     }
   }
 
+  /** {@code directInput} with {@code length} bytes from {@code offset} remaining. */
+  private ByteBuffer slice(int offset, int length) {
+    directInput.limit(offset + length).position(offset);
+    return directInput;
+  }
+
   @Benchmark
   public void splitOnly(Blackhole bh) {
     LineBuffer buf = buffer;
-    byte[] in = input;
     int step = readSize;
-    for (int off = 0; off < in.length; off += step) {
-      buf.feed(in, off, step);
+    for (int off = 0; off < input.length; off += step) {
+      buf.feed(slice(off, step));
       int event;
       while ((event = buf.next()) != LineBuffer.NONE) {
         bh.consume(event == LineBuffer.LINE ? buf.lineLength() : buf.tooLongLength());
@@ -182,12 +193,11 @@ public class StringVsBytesBenchmark {
   /** {@code Connection.received} and {@code handle} with a String sink; no line is too long. */
   private void toStringSink(ConnectionLineSink sink) throws Exception {
     LineBuffer buf = buffer;
-    byte[] in = input;
     int step = readSize;
-    for (int off = 0; off < in.length; off += step) {
-      buf.feed(in, off, step);
+    for (int off = 0; off < input.length; off += step) {
+      buf.feed(slice(off, step));
       while (buf.next() == LineBuffer.LINE) {
-        sink.accept(peer, new String(buf.lineArray(), buf.lineStart(), buf.lineLength(), UTF_8));
+        sink.accept(peer, decode(buf.lineBytes(), buf.lineStart(), buf.lineLength()));
       }
       buf.releaseIfEmpty();
     }
@@ -197,15 +207,23 @@ public class StringVsBytesBenchmark {
   private void toByteSink(ByteLineSink sink) throws Exception {
     LineBuffer buf = buffer;
     LineView line = view;
-    byte[] in = input;
     int step = readSize;
-    for (int off = 0; off < in.length; off += step) {
-      buf.feed(in, off, step);
+    for (int off = 0; off < input.length; off += step) {
+      buf.feed(slice(off, step));
       while (buf.next() == LineBuffer.LINE) {
-        sink.accept(peer, line.set(buf.lineArray(), buf.lineStart(), buf.lineLength()));
+        sink.accept(peer, line.set(buf.lineBytes(), buf.lineStart(), buf.lineLength()));
       }
       buf.releaseIfEmpty();
     }
+  }
+
+  /** {@code SinkCall}'s decode. */
+  private String decode(ByteBuffer bytes, int start, int length) {
+    if (bytes.hasArray()) {
+      return new String(bytes.array(), bytes.arrayOffset() + start, length, UTF_8);
+    }
+    bytes.get(start, scratch, 0, length);
+    return new String(scratch, 0, length, UTF_8);
   }
 
   private static void check(boolean condition, String what) {

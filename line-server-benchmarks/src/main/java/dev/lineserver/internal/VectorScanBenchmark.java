@@ -1,6 +1,7 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.benchmarks.jmh.TelemetryLines;
+import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,6 +57,7 @@ public class VectorScanBenchmark {
   int workingSet;
 
   private byte[] data = new byte[0];
+  private ByteBuffer direct = ByteBuffer.allocateDirect(0);
   private int rounds;
 
   @Setup(Level.Trial)
@@ -70,6 +72,7 @@ public class VectorScanBenchmark {
     }
     VectorScan.check(20_000, 11);
     data = TelemetryLines.lines(lineLength, workingSet / lineLength, new SplittableRandom(3));
+    direct = ByteBuffer.allocateDirect(data.length).put(data).clear();
     rounds = BYTES_PER_INVOCATION / workingSet;
     int lines = BYTES_PER_INVOCATION / lineLength;
     if (swar() != lines || vectorPreferred() != lines || vector256() != lines) {
@@ -80,11 +83,10 @@ public class VectorScanBenchmark {
   @Benchmark
   public int swar() {
     int lines = 0;
-    byte[] a = data;
+    ByteBuffer d = direct;
+    int end = d.limit();
     for (int r = rounds; r > 0; r--) {
-      for (int lf = Bytes.indexOf(a, 0, a.length, LF);
-          lf >= 0;
-          lf = Bytes.indexOf(a, lf + 1, a.length, LF)) {
+      for (int lf = Bytes.indexOf(d, 0, end, LF); lf >= 0; lf = Bytes.indexOf(d, lf + 1, end, LF)) {
         lines++;
       }
     }

@@ -154,7 +154,7 @@ public final class Acceptor implements Runnable {
     counters.add(Counters.REFUSED, 1);
     try {
       channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-    } catch (IOException e) {
+    } catch (IOException | UnsupportedOperationException e) { // a Unix socket has no SO_LINGER
       Events.LOGGER.log(Level.DEBUG, () -> "SO_LINGER on a refused socket failed: " + e);
     }
     closeQuietly(channel);

@@ -9,23 +9,30 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Counts open connections, in all and per IP address, and refuses those past a limit. The acceptor
- * admits; whichever thread closes a connection releases it. Per-address counts are kept only when
- * that limit is set, and an address's entry is removed when its last connection closes.
+ * Refuses connections from addresses outside the allowed ranges, counts open connections, in all
+ * and per IP address, and refuses those past a limit. The acceptor admits; whichever thread closes
+ * a connection releases it. A remote address that is not an IP address (a Unix socket's) passes the
+ * ranges. Per-address counts are kept only when that limit is set, and an address's entry is
+ * removed when its last connection closes.
  */
 public final class Admission {
   private final int maxConnections;
   private final int maxPerAddress;
+  private final AddressRanges ranges;
   private final AtomicInteger open = new AtomicInteger();
   private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
 
-  public Admission(int maxConnections, int maxPerAddress) {
+  public Admission(int maxConnections, int maxPerAddress, AddressRanges ranges) {
     this.maxConnections = maxConnections;
     this.maxPerAddress = maxPerAddress;
+    this.ranges = ranges;
   }
 
   /** Counts the connection in, or returns why it is refused (and counts nothing). */
   @Nullable RefusalReason admit(SocketAddress remote) {
+    if (!allows(remote)) {
+      return RefusalReason.NOT_ALLOWED;
+    }
     if (open.incrementAndGet() > maxConnections) {
       open.decrementAndGet();
       return RefusalReason.MAX_CONNECTIONS;
@@ -50,6 +57,14 @@ public final class Admission {
       return RefusalReason.MAX_CONNECTIONS_PER_ADDRESS;
     }
     return null;
+  }
+
+  /** Whether the ranges let {@code remote} in. */
+  boolean allows(SocketAddress remote) {
+    return ranges.isEmpty()
+        || !(remote instanceof InetSocketAddress inet)
+        || inet.getAddress() == null
+        || ranges.allows(inet.getAddress());
   }
 
   /** Counts an admitted connection out. */

@@ -2,28 +2,29 @@ package dev.lineserver.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Finds a byte in an array eight bytes at a time (SWAR): each step loads one little-endian long and
- * tests all its bytes with a few arithmetic operations, so the scan does not branch per byte. Its
- * one caller is the line buffer's scan: the JIT keeps one profile per method, and other callers'
- * short searches would slow the scan down.
+ * Finds a byte in a buffer, heap or direct, eight bytes at a time (SWAR): each step loads one
+ * little-endian long and tests all its bytes with a few arithmetic operations, so the scan does not
+ * branch per byte. Its one caller is the line buffer's scan: the JIT keeps one profile per method,
+ * and other callers' short searches would slow the scan down.
  */
 final class Bytes {
   private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long ONES = 0x0101010101010101L;
   private static final long HIGHS = 0x8080808080808080L;
 
   private Bytes() {}
 
-  /** The index of the first {@code value} in {@code array[from, to)}, or -1. */
-  static int indexOf(byte[] array, int from, int to, byte value) {
+  /** The absolute index of the first {@code value} in {@code buffer[from, to)}, or -1. */
+  static int indexOf(ByteBuffer buffer, int from, int to, byte value) {
     long pattern = (value & 0xFFL) * ONES;
     int i = from;
     for (int last = to - Long.BYTES; i <= last; i += Long.BYTES) {
-      long word = (long) LONGS.get(array, i) ^ pattern;
+      long word = (long) LONGS.get(buffer, i) ^ pattern;
       // A byte equal to value is now 0; the lowest set high bit marks the first such byte. Bits
       // above a zero byte may be set by the borrow, never those below it.
       long zeros = (word - ONES) & ~word & HIGHS;
@@ -32,7 +33,7 @@ final class Bytes {
       }
     }
     for (; i < to; i++) {
-      if (array[i] == value) {
+      if (buffer.get(i) == value) {
         return i;
       }
     }

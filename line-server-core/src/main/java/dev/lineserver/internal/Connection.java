@@ -4,21 +4,27 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
+import dev.lineserver.ProxyProtocol;
+import dev.lineserver.RefusalReason;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted socket and its line buffer, the unit that fails and restarts alone. Owned by one I/O
- * thread, which alone calls it. Bytes flow {@link #onReadable} → {@link #received} → {@link
- * LineBuffer} → sink; {@link #received} is the one seam where a stage that turns socket bytes into
- * line bytes (TLS, a PROXY header) would sit. Once {@link #closed}, no line of it is read. With a
- * sink executor, lines go through its {@link SinkQueue}, and reading pauses while the server's
- * {@link Budget} is spent.
+ * thread, which alone calls it. Bytes flow {@link #onReadable} → (a {@link ProxyHeader} first, if
+ * on) → {@link #received} → {@link LineBuffer} → sink; a stage that turns socket bytes into line
+ * bytes (TLS) would sit before {@link #received}. A connection is announced (opened for listener
+ * and sink) once its header is through; once {@link #closed}, no line of it is read. With a sink
+ * executor, lines go through its {@link SinkQueue}, and reading pauses while the server's {@link
+ * Budget} is spent.
  */
 final class Connection {
   /** Reads per readiness event before the I/O thread turns to its other connections. */
@@ -33,23 +39,32 @@ final class Connection {
   private @Nullable SelectionKey key;
   private final Counters counters;
   private final @Nullable SinkQueue queue;
+  private @Nullable ProxyHeader proxyHeader;
+  private boolean announced;
   private boolean closed;
   private boolean paused;
   private @Nullable CloseReason closeReason;
   private long lastReadNanos;
   private long partialSinceNanos;
+  private long handshakeDeadlineNanos;
 
   Connection(SocketChannel channel, Peer peer, Settings settings, IoLoop loop) {
     this.channel = channel;
     this.peer = peer;
     this.settings = settings;
     this.loop = loop;
-    this.buffer = new LineBuffer(settings.maxLineLength());
+    this.buffer = new LineBuffer(settings.maxLineLength(), settings.delimiter());
     this.counters = loop.counters();
-    this.sinkCall = new SinkCall(peer, settings, counters);
+    this.sinkCall = new SinkCall(peer, settings, counters, loop.scratch());
     Executor executor = settings.sinkExecutor();
     this.queue =
         executor == null ? null : new SinkQueue(this, settings, executor, settings.budget());
+    if (settings.proxyProtocol() != ProxyProtocol.OFF) {
+      this.proxyHeader =
+          new ProxyHeader(
+              settings.proxyProtocol() == ProxyProtocol.OPTIONAL,
+              ProxyHeader.DEFAULT_MAX_V2_LENGTH);
+    }
   }
 
   Counters counters() {
@@ -70,6 +85,17 @@ final class Connection {
       settings.budget().queueStarted();
     }
     this.lastReadNanos = System.nanoTime();
+    if (proxyHeader == null) {
+      announce();
+    } else {
+      handshakeDeadlineNanos = lastReadNanos + settings.handshakeTimeoutNanos();
+    }
+  }
+
+  /** Opens the connection for the listener and the sink. */
+  private void announce() {
+    announced = true;
+    handshakeDeadlineNanos = 0;
     LineServerListener listener = settings.listener();
     Events.report(() -> listener.connectionOpened(peer));
   }
@@ -99,15 +125,61 @@ final class Connection {
       }
       lastReadNanos = System.nanoTime();
       counters.add(Counters.BYTES, n);
-      received(readBuffer.array(), readBuffer.arrayOffset(), n);
+      readBuffer.flip();
+      if (proxyHeader != null && !readProxyHeader(readBuffer)) {
+        continue;
+      }
+      received(readBuffer);
       if (queue != null && settings.budget().isSpent()) {
         pause();
         return;
       }
-      if (readBuffer.hasRemaining()) {
+      if (n < readBuffer.capacity()) {
         return;
       }
     }
+  }
+
+  /**
+   * Reads the PROXY header from the start of {@code bytes}; true once it is through and the rest of
+   * {@code bytes} is line data. A bad header closes the connection.
+   */
+  private boolean readProxyHeader(ByteBuffer bytes) {
+    ProxyHeader header = requireNonNull(proxyHeader);
+    ProxyHeader.Status status;
+    try {
+      status = header.feed(bytes);
+    } catch (ProxyHeaderException e) {
+      handshakeFailed(e);
+      return false;
+    }
+    if (status == ProxyHeader.Status.NEED_MORE) {
+      return false;
+    }
+    proxyHeader = null;
+    if (status == ProxyHeader.Status.NOT_PROXY) {
+      announce();
+      received(header.heldBytes());
+      return !closed;
+    }
+    InetSocketAddress client = header.source();
+    if (client != null) {
+      if (!settings.admission().allows(client)) {
+        close(CloseReason.NOT_ALLOWED);
+        LineServerListener listener = settings.listener();
+        Events.report(() -> listener.connectionRefused(client, RefusalReason.NOT_ALLOWED));
+        return false;
+      }
+      peer.proxied(client);
+    }
+    announce();
+    return true;
+  }
+
+  private void handshakeFailed(Exception error) {
+    close(CloseReason.HANDSHAKE_FAILED);
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.handshakeFailed(peer, error));
   }
 
   /** Stops reading until the sink catches up: the peer's sends fill the TCP window and block. */
@@ -131,10 +203,28 @@ final class Connection {
     paused = false;
   }
 
-  /** Delivers the unterminated tail, if any, then closes with {@code reason}. */
+  /**
+   * Delivers the unterminated tail, if any, then closes with {@code reason}. Inside a PROXY header,
+   * a connection that sent part of one failed; one that sent nothing just closes.
+   */
   void finish(CloseReason reason) {
     if (closed) {
       return;
+    }
+    ProxyHeader header = proxyHeader;
+    if (header != null) {
+      proxyHeader = null;
+      boolean recognized = header.version() != 0;
+      if (!recognized && !header.heldBytes().hasRemaining()) {
+        close(reason);
+        return;
+      }
+      if (recognized || settings.proxyProtocol() == ProxyProtocol.REQUIRED) {
+        handshakeFailed(new ProxyHeaderException("connection ended inside its PROXY header"));
+        return;
+      }
+      announce();
+      received(header.heldBytes());
     }
     int event = buffer.finish();
     if (event != LineBuffer.NONE) {
@@ -150,6 +240,16 @@ final class Connection {
    * never times out a peer whose bytes have arrived.
    */
   void checkTimeouts(long now, long idleNanos, long lineNanos, ByteBuffer readBuffer) {
+    if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
+      onReadable(readBuffer);
+      if (!closed && !announced) {
+        handshakeFailed(
+            new TimeoutException(
+                "no PROXY protocol header within "
+                    + Duration.ofNanos(settings.handshakeTimeoutNanos())));
+      }
+      return;
+    }
     if (!timedOut(now, idleNanos, lineNanos)) {
       return;
     }
@@ -166,9 +266,12 @@ final class Connection {
         || (lineNanos > 0 && partialSinceNanos != 0 && now - partialSinceNanos >= lineNanos);
   }
 
-  /** Splits {@code length} bytes of line data and hands every complete line to the sink. */
-  private void received(byte[] bytes, int offset, int length) {
-    buffer.feed(bytes, offset, length);
+  /**
+   * Splits the remaining bytes of {@code bytes}, line data, and hands every complete line to the
+   * sink.
+   */
+  private void received(ByteBuffer bytes) {
+    buffer.feed(bytes);
     boolean ended = false;
     while (!closed) {
       int event;
@@ -202,14 +305,14 @@ final class Connection {
       return;
     }
     counters.add(Counters.LINES, 1);
-    byte[] array = buffer.lineArray();
+    ByteBuffer bytes = buffer.lineBytes();
     int start = buffer.lineStart();
     int length = buffer.lineLength();
     if (queue != null) {
-      queue.offer(array, start, length);
+      queue.offer(bytes, start, length);
       return;
     }
-    restart(sinkCall.deliver(array, start, length), false);
+    restart(sinkCall.deliver(bytes, start, length), false);
   }
 
   /**
@@ -239,7 +342,7 @@ final class Connection {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
-    settings.admission().release(peer.remoteAddress());
+    settings.admission().release(peer.socketRemoteAddress());
     counters.closed(reason);
     if (key == null) {
       Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);
@@ -255,11 +358,13 @@ final class Connection {
     }
   }
 
-  /** Reports the connection closed, once its last line went through the sink. */
+  /** Reports the connection closed, once its last line went through the sink, if it was opened. */
   void sinkDone() {
     CloseReason reason = requireNonNull(closeReason);
     LineServerListener listener = settings.listener();
-    Events.report(() -> listener.connectionClosed(peer, reason));
+    if (announced) {
+      Events.report(() -> listener.connectionClosed(peer, reason));
+    }
     if (queue != null) {
       settings.budget().queueDone();
     }

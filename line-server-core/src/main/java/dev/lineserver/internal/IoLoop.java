@@ -1,6 +1,7 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.CloseReason;
+import dev.lineserver.ProxyProtocol;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -14,10 +15,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One I/O thread: owns its selector, its connections and one read buffer they share. Other threads
- * talk to it only through {@link #register} and {@link #drain}, which queue or flag and wake the
- * selector; every other field is touched by the loop thread alone. Runs until drained, then closes
- * every connection it still holds and its selector.
+ * One I/O thread: owns its selector, its connections and one direct read buffer they share. Other
+ * threads talk to it only through {@link #register} and {@link #drain}, which queue or flag and
+ * wake the selector; every other field is touched by the loop thread alone. Runs until drained,
+ * then closes every connection it still holds and its selector.
  */
 public final class IoLoop implements Runnable {
   /** A draining connection that received nothing for this long has sent everything. */
@@ -36,7 +37,8 @@ public final class IoLoop implements Runnable {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final List<Connection> paused = new ArrayList<>();
   private volatile boolean resumeRequested;
-  private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_SIZE);
+  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
+  private final byte[] scratch = new byte[READ_BUFFER_SIZE];
   private volatile long drainDeadline;
   private volatile boolean drainRequested;
   private volatile boolean terminated;
@@ -52,7 +54,10 @@ public final class IoLoop implements Runnable {
   /** How often to look for timed-out connections: a quarter of the shortest timeout, 10 ms..1 s. */
   private static long timerTick(Settings settings) {
     long shortest = Long.MAX_VALUE;
-    for (long timeout : new long[] {settings.idleTimeoutNanos(), settings.lineTimeoutNanos()}) {
+    long handshake =
+        settings.proxyProtocol() == ProxyProtocol.OFF ? 0 : settings.handshakeTimeoutNanos();
+    for (long timeout :
+        new long[] {settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), handshake}) {
       if (timeout > 0) {
         shortest = Math.min(shortest, timeout);
       }
@@ -67,6 +72,14 @@ public final class IoLoop implements Runnable {
   /** This loop's counters; readable from any thread. */
   public Counters counters() {
     return counters;
+  }
+
+  /**
+   * Where a line in the read buffer is copied to be decoded into a String; for the loop thread
+   * alone.
+   */
+  byte[] scratch() {
+    return scratch;
   }
 
   /** Hands an accepted socket to this loop; from any thread. */

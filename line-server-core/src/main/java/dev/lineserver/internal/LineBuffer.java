@@ -1,5 +1,7 @@
 package dev.lineserver.internal;
 
+import java.nio.ByteBuffer;
+
 /**
  * Splits one connection's byte stream into lines: bytes in through {@link #feed}, events out
  * through {@link #next} and, at end of stream, {@link #finish}. Owns at most {@code maxLineLength +
@@ -7,15 +9,15 @@ package dev.lineserver.internal;
  * stored. Used by one thread at a time. Invariants: {@code pos <= end}; every input byte before
  * {@code pos} was examined exactly once; {@code partialLength == 0} while discarding.
  *
- * <p>A line is the bytes before an LF, less one CR right before that LF. A reported line is a view
- * ({@link #lineArray}, {@link #lineStart}, {@link #lineLength}) into the fed array or the partial
- * buffer, valid until the next call on this object.
+ * <p>A line is the bytes before a delimiter; with LF as the delimiter, less one CR right before it.
+ * A reported line is a view ({@link #lineBytes}, {@link #lineStart}, {@link #lineLength}) into the
+ * fed buffer (heap or direct) or the partial-line buffer, valid until the next call on this object.
  */
 public final class LineBuffer {
   /** {@link #next} or {@link #finish}: the input is consumed, nothing to report. */
   public static final int NONE = 0;
 
-  /** {@link #next} or {@link #finish}: a line is ready in {@link #lineArray}. */
+  /** {@link #next} or {@link #finish}: a line is ready in {@link #lineBytes}. */
   public static final int LINE = 1;
 
   /**
@@ -25,16 +27,18 @@ public final class LineBuffer {
 
   private static final byte LF = '\n';
   private static final byte CR = '\r';
-  private static final byte[] EMPTY = {};
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   private static final int FIRST_CAPACITY = 256;
 
   private final int maxLineLength;
+  private final byte delimiter;
+  private final boolean stripCr;
 
-  private byte[] input = EMPTY;
+  private ByteBuffer input = EMPTY;
   private int pos;
   private int end;
 
-  private byte[] partial = EMPTY;
+  private ByteBuffer partial = EMPTY;
   private int partialLength;
 
   private boolean discarding;
@@ -42,31 +46,44 @@ public final class LineBuffer {
   private long discardedLength;
   private boolean discardedEndsWithCr;
 
-  private byte[] lineArray = EMPTY;
+  private ByteBuffer lineBytes = EMPTY;
   private int lineStart;
   private int lineLength;
   private long tooLongLength;
 
+  /** A buffer for LF-ended lines. */
   public LineBuffer(int maxLineLength) {
+    this(maxLineLength, LF);
+  }
+
+  /** A buffer for lines ended by {@code delimiter}; a CR before it is stripped only for LF. */
+  public LineBuffer(int maxLineLength, byte delimiter) {
     if (maxLineLength < 1 || maxLineLength > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
           "maxLineLength: " + maxLineLength + " (expected: 1.." + (Integer.MAX_VALUE - 8) + ")");
     }
     this.maxLineLength = maxLineLength;
+    this.delimiter = delimiter;
+    this.stripCr = delimiter == LF;
   }
 
   /**
-   * Hands the buffer {@code length} bytes of {@code src} from {@code offset}. The previous input
-   * must have been consumed ({@link #next} returned {@link #NONE}); the array is read, not kept,
-   * past that point.
+   * Hands the buffer the remaining bytes of {@code src}, read by absolute index; its position and
+   * limit stay as they are. The previous input must have been consumed ({@link #next} returned
+   * {@link #NONE}); the buffer is read, not kept, past that point.
    */
-  public void feed(byte[] src, int offset, int length) {
+  public void feed(ByteBuffer src) {
     if (pos != end) {
       throw new IllegalStateException("feed: " + (end - pos) + " bytes of the last input unread");
     }
     input = src;
-    pos = offset;
-    end = offset + length;
+    pos = src.position();
+    end = src.limit();
+  }
+
+  /** {@link #feed(ByteBuffer)} with {@code length} bytes of {@code src} from {@code offset}. */
+  public void feed(byte[] src, int offset, int length) {
+    feed(ByteBuffer.wrap(src, offset, length));
   }
 
   /**
@@ -75,7 +92,7 @@ public final class LineBuffer {
   public int next() {
     while (pos < end) {
       int from = pos;
-      int lf = Bytes.indexOf(input, from, end, LF);
+      int lf = Bytes.indexOf(input, from, end, delimiter);
       if (lf < 0) {
         pos = end;
         keep(from, end);
@@ -84,7 +101,7 @@ public final class LineBuffer {
       pos = lf + 1;
       if (discarding) {
         long length = discardedLength + (lf - from);
-        boolean endsWithCr = lf > from ? input[lf - 1] == CR : discardedEndsWithCr;
+        boolean endsWithCr = stripCr && (lf > from ? input.get(lf - 1) == CR : discardedEndsWithCr);
         boolean report = !resyncing;
         discarding = false;
         resyncing = false;
@@ -123,7 +140,7 @@ public final class LineBuffer {
     if (length > maxLineLength) {
       return tooLong(length);
     }
-    lineArray = partial;
+    lineBytes = partial;
     lineStart = 0;
     lineLength = length;
     return LINE;
@@ -132,11 +149,11 @@ public final class LineBuffer {
   /**
    * Returns a fresh buffer that takes over this one's unread input, for a connection whose line
    * failed. After a failure outside the buffer (the sink), this buffer's state is whole and nothing
-   * is lost. After a failure inside it, {@code resync} makes the fresh buffer skip to the next LF,
-   * so the broken line is dropped rather than delivered in pieces.
+   * is lost. After a failure inside it, {@code resync} makes the fresh buffer skip to the next
+   * delimiter, so the broken line is dropped rather than delivered in pieces.
    */
   public LineBuffer restart(boolean resync) {
-    LineBuffer fresh = new LineBuffer(maxLineLength);
+    LineBuffer fresh = new LineBuffer(maxLineLength, delimiter);
     fresh.input = input;
     fresh.pos = pos;
     fresh.end = end;
@@ -145,9 +162,12 @@ public final class LineBuffer {
     return fresh;
   }
 
-  /** The array holding the current line; see {@link #lineStart} and {@link #lineLength}. */
-  public byte[] lineArray() {
-    return lineArray;
+  /**
+   * The buffer holding the current line at absolute indexes; see {@link #lineStart} and {@link
+   * #lineLength}. Its position and limit mean nothing.
+   */
+  public ByteBuffer lineBytes() {
+    return lineBytes;
   }
 
   public int lineStart() {
@@ -188,7 +208,7 @@ public final class LineBuffer {
     if (length > maxLineLength + 1L) {
       // The partial line alone fits, so bytes of this input precede the LF: lf > from.
       partialLength = 0;
-      return tooLong(input[lf - 1] == CR ? length - 1 : length);
+      return tooLong(stripCr && input.get(lf - 1) == CR ? length - 1 : length);
     }
     append(from, lf);
     int joined = partialLength;
@@ -196,14 +216,14 @@ public final class LineBuffer {
     return line(partial, 0, joined);
   }
 
-  private int line(byte[] array, int start, int length) {
-    if (length > 0 && array[start + length - 1] == CR) {
+  private int line(ByteBuffer bytes, int start, int length) {
+    if (stripCr && length > 0 && bytes.get(start + length - 1) == CR) {
       length--;
     }
     if (length > maxLineLength) {
       return tooLong(length);
     }
-    lineArray = array;
+    lineBytes = bytes;
     lineStart = start;
     lineLength = length;
     return LINE;
@@ -214,21 +234,23 @@ public final class LineBuffer {
     return TOO_LONG;
   }
 
-  /** Keeps {@code input[from, to)}, which holds no LF, as the start of a line, or counts it. */
+  /**
+   * Keeps {@code input[from, to)}, which holds no delimiter, as the start of a line, or counts it.
+   */
   private void keep(int from, int to) {
     if (from == to) {
       return;
     }
     if (discarding) {
       discardedLength += to - from;
-      discardedEndsWithCr = input[to - 1] == CR;
+      discardedEndsWithCr = input.get(to - 1) == CR;
       return;
     }
     long length = (long) partialLength + (to - from);
     if (length > maxLineLength + 1L) {
       discarding = true;
       discardedLength = length;
-      discardedEndsWithCr = input[to - 1] == CR;
+      discardedEndsWithCr = input.get(to - 1) == CR;
       partialLength = 0;
       return;
     }
@@ -237,11 +259,12 @@ public final class LineBuffer {
 
   private void append(int from, int to) {
     int length = partialLength + (to - from);
-    if (length > partial.length) {
-      long grown = Math.max(length, Math.max(FIRST_CAPACITY, 2L * partial.length));
-      partial = java.util.Arrays.copyOf(partial, (int) Math.min(grown, maxLineLength + 1L));
+    if (length > partial.capacity()) {
+      long grown = Math.max(length, Math.max(FIRST_CAPACITY, 2L * partial.capacity()));
+      ByteBuffer larger = ByteBuffer.allocate((int) Math.min(grown, maxLineLength + 1L));
+      partial = larger.put(0, partial, 0, partialLength);
     }
-    System.arraycopy(input, from, partial, partialLength, to - from);
+    partial.put(partialLength, input, from, to - from);
     partialLength = length;
   }
 }

@@ -2,13 +2,60 @@ package dev.lineserver.internal;
 
 import dev.lineserver.ConnectionInfo;
 import java.net.SocketAddress;
+import org.jspecify.annotations.Nullable;
 
-/** The immutable {@link ConnectionInfo} of one accepted connection. */
-record Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress)
-    implements ConnectionInfo {
+/**
+ * The {@link ConnectionInfo} of one accepted connection. Its addresses change at most once, when a
+ * PROXY protocol header names the client, on the I/O thread and before the connection is announced
+ * to a listener or sink; after that it is immutable. {@link #socketRemoteAddress} stays the
+ * socket's peer, which connection limits count.
+ */
+final class Peer implements ConnectionInfo {
+  private final long id;
+  private SocketAddress remoteAddress;
+  private final SocketAddress localAddress;
+  private @Nullable SocketAddress proxyAddress;
+
+  Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress) {
+    this.id = id;
+    this.remoteAddress = remoteAddress;
+    this.localAddress = localAddress;
+  }
+
+  /** The client behind the proxy, from its PROXY header; the socket's peer becomes the proxy. */
+  void proxied(SocketAddress client) {
+    proxyAddress = remoteAddress;
+    remoteAddress = client;
+  }
+
+  SocketAddress socketRemoteAddress() {
+    SocketAddress proxy = proxyAddress;
+    return proxy != null ? proxy : remoteAddress;
+  }
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return remoteAddress;
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return localAddress;
+  }
+
+  @Override
+  public @Nullable SocketAddress proxyAddress() {
+    return proxyAddress;
+  }
 
   @Override
   public String toString() {
-    return "#" + id + " " + remoteAddress;
+    SocketAddress proxy = proxyAddress;
+    return "#" + id + " " + remoteAddress + (proxy == null ? "" : " via " + proxy);
   }
 }

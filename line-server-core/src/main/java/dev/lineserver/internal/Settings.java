@@ -3,17 +3,19 @@ package dev.lineserver.internal;
 import dev.lineserver.ByteLineSink;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
+import dev.lineserver.ProxyProtocol;
 import java.nio.charset.Charset;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What every connection of one server shares: validated by the builder, immutable. Exactly one of
- * {@code stringSink} and {@code byteSink} is set. A timeout of 0 is off. With a {@code
- * sinkExecutor}, lines reach the sink through it, within the {@code budget}.
+ * {@code stringSink} and {@code byteSink} is set. Lines end at {@code delimiter}. A timeout of 0 is
+ * off. With a {@code sinkExecutor}, lines reach the sink through it, within the {@code budget}.
  */
 public record Settings(
     int maxLineLength,
+    byte delimiter,
     Charset charset,
     @Nullable ConnectionLineSink stringSink,
     @Nullable ByteLineSink byteSink,
@@ -23,5 +25,7 @@ public record Settings(
     long idleTimeoutNanos,
     long lineTimeoutNanos,
     Admission admission,
+    ProxyProtocol proxyProtocol,
+    long handshakeTimeoutNanos,
     @Nullable Executor sinkExecutor,
     Budget budget) {}

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lineserver.ByteLineSink;
 import dev.lineserver.LineServerListener;
+import java.nio.ByteBuffer;
 import java.nio.charset.CoderMalfunctionError;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -27,17 +28,23 @@ final class SinkCall {
   private final Peer peer;
   private final Settings settings;
   private final Counters counters;
+  private final byte[] scratch;
   private @Nullable RestartIntensity restarts;
   private @Nullable LineView view;
 
-  SinkCall(Peer peer, Settings settings, Counters counters) {
+  /**
+   * {@code scratch} is where a line in a direct buffer is copied to be decoded; the I/O thread's
+   * own, as large as its read buffer (or empty where lines come in heap buffers).
+   */
+  SinkCall(Peer peer, Settings settings, Counters counters, byte[] scratch) {
     this.peer = peer;
     this.settings = settings;
     this.counters = counters;
+    this.scratch = scratch;
   }
 
-  /** Decodes the line if the sink takes Strings, and hands it over. */
-  Outcome deliver(byte[] array, int start, int length) {
+  /** Decodes the line, at absolute indexes of {@code bytes}, if the sink takes Strings. */
+  Outcome deliver(ByteBuffer bytes, int start, int length) {
     ByteLineSink byteSink = settings.byteSink();
     if (byteSink != null) {
       LineView line = view;
@@ -45,7 +52,7 @@ final class SinkCall {
         line = view = new LineView(settings.charset());
       }
       try {
-        byteSink.accept(peer, line.set(array, start, length));
+        byteSink.accept(peer, line.set(bytes, start, length));
         return Outcome.DELIVERED;
       } catch (Exception e) {
         return failed(line.asString(), e);
@@ -53,7 +60,7 @@ final class SinkCall {
     }
     String line;
     try {
-      line = new String(array, start, length, settings.charset());
+      line = decode(bytes, start, length);
     } catch (RuntimeException e) {
       return failed(null, e);
     } catch (CoderMalfunctionError e) {
@@ -67,6 +74,15 @@ final class SinkCall {
     } catch (Exception e) {
       return failed(line, e);
     }
+  }
+
+  private String decode(ByteBuffer bytes, int start, int length) {
+    if (bytes.hasArray()) {
+      return new String(bytes.array(), bytes.arrayOffset() + start, length, settings.charset());
+    }
+    byte[] array = length <= scratch.length ? scratch : new byte[length];
+    bytes.get(start, array, 0, length);
+    return new String(array, 0, length, settings.charset());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.CloseReason;
+import java.nio.ByteBuffer;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -21,7 +22,7 @@ final class SinkQueue {
   private final Connection connection;
   private final Executor executor;
   private final Budget budget;
-  private final Queue<byte[]> lines = new ConcurrentLinkedQueue<>();
+  private final Queue<ByteBuffer> lines = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private volatile boolean ended;
   private volatile boolean discard;
@@ -31,13 +32,12 @@ final class SinkQueue {
     this.connection = connection;
     this.executor = executor;
     this.budget = budget;
-    this.sinkCall = new SinkCall(connection.peer(), settings, connection.counters());
+    this.sinkCall = new SinkCall(connection.peer(), settings, connection.counters(), new byte[0]);
   }
 
-  /** Queues a copy of a line; from the I/O thread. */
-  void offer(byte[] array, int start, int length) {
-    byte[] line = new byte[length];
-    System.arraycopy(array, start, line, 0, length);
+  /** Queues a copy of a line, at absolute indexes of {@code bytes}; from the I/O thread. */
+  void offer(ByteBuffer bytes, int start, int length) {
+    ByteBuffer line = ByteBuffer.allocate(length).put(0, bytes, start, length);
     budget.acquire(length);
     lines.add(line);
     schedule();
@@ -76,14 +76,14 @@ final class SinkQueue {
 
   private void drain() {
     for (int n = 0; n < BATCH; n++) {
-      byte[] line = lines.poll();
+      ByteBuffer line = lines.poll();
       if (line == null) {
         break;
       }
       if (!discard) {
         deliver(line);
       }
-      budget.release(line.length);
+      budget.release(line.capacity());
     }
     scheduled.set(false);
     if (!lines.isEmpty()) {
@@ -95,17 +95,17 @@ final class SinkQueue {
   }
 
   /** Past the restart intensity, drops the rest and closes the connection. */
-  private void deliver(byte[] line) {
-    if (sinkCall.deliver(line, 0, line.length) == SinkCall.Outcome.RESTART_LIMIT && !discard) {
+  private void deliver(ByteBuffer line) {
+    if (sinkCall.deliver(line, 0, line.capacity()) == SinkCall.Outcome.RESTART_LIMIT && !discard) {
       discard = true;
       connection.closeFromSink(CloseReason.RESTART_LIMIT);
     }
   }
 
   private void dropAll() {
-    byte[] line;
+    ByteBuffer line;
     while ((line = lines.poll()) != null) {
-      budget.release(line.length);
+      budget.release(line.capacity());
     }
   }
 }

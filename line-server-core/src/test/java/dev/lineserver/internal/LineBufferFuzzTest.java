@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,12 +66,15 @@ final class LineBufferFuzzTest {
     for (int chunk = 0; chunk <= chunkSizes.length; chunk++) {
       int remaining = stream.length - at;
       int length = chunk < chunkSizes.length ? Math.min(chunkSizes[chunk], remaining) : remaining;
-      byte[] readBuffer = new byte[padding + length + padding];
-      Arrays.fill(readBuffer, filler);
-      System.arraycopy(stream, at, readBuffer, padding, length);
+      // A direct buffer, as the server reads into, with filler around the chunk.
+      byte[] padded = new byte[padding + length + padding];
+      Arrays.fill(padded, filler);
+      System.arraycopy(stream, at, padded, padding, length);
       at += length;
+      ByteBuffer readBuffer = ByteBuffer.allocateDirect(padded.length).put(padded);
+      readBuffer.limit(padding + length).position(padding);
 
-      buffer.feed(readBuffer, padding, length);
+      buffer.feed(readBuffer);
       for (int event = buffer.next(); event != LineBuffer.NONE; event = buffer.next()) {
         checkBuffered(buffer, maxLineLength);
         events.add(describe(buffer, event));
@@ -85,7 +89,10 @@ final class LineBufferFuzzTest {
       assertThat(buffer.hasPartialLine())
           .as("hasPartialLine() after %d bytes", at)
           .isEqualTo(at > 0 && stream[at - 1] != '\n');
-      Arrays.fill(readBuffer, filler);
+      readBuffer.clear();
+      for (int i = 0; i < readBuffer.capacity(); i++) {
+        readBuffer.put(i, filler);
+      }
       if (releaseWhenIdle) {
         buffer.releaseIfEmpty();
       }
@@ -108,12 +115,13 @@ final class LineBufferFuzzTest {
                     filler,
                     padding,
                     restartMask,
-                    render(stream, 0, stream.length)))
+                    render(ByteBuffer.wrap(stream), 0, stream.length)))
         .isEqualTo(
             ReferenceSplitter.split(
                 stream,
                 maxLineLength,
-                (bytes, start, length) -> "LINE(" + render(bytes, start, length) + ")"));
+                (bytes, start, length) ->
+                    "LINE(" + render(ByteBuffer.wrap(bytes), start, length) + ")"));
   }
 
   private static void checkBuffered(LineBuffer buffer, int maxLineLength) {
@@ -131,14 +139,14 @@ final class LineBufferFuzzTest {
       return "TOO_LONG(" + buffer.tooLongLength() + ")";
     }
     assertThat(event).isEqualTo(LineBuffer.LINE);
-    return "LINE(" + render(buffer.lineArray(), buffer.lineStart(), buffer.lineLength()) + ")";
+    return "LINE(" + render(buffer.lineBytes(), buffer.lineStart(), buffer.lineLength()) + ")";
   }
 
   /** The bytes, exactly: printable ASCII as is, every other byte and the backslash as \xNN. */
-  private static String render(byte[] array, int start, int length) {
+  private static String render(ByteBuffer bytes, int start, int length) {
     StringBuilder s = new StringBuilder(length);
     for (int i = start; i < start + length; i++) {
-      int b = array[i] & 0xFF;
+      int b = bytes.get(i) & 0xFF;
       if (b >= 0x20 && b < 0x7F && b != '\\') {
         s.append((char) b);
       } else {

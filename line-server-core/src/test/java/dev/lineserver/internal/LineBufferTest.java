@@ -44,11 +44,25 @@ final class LineBufferTest {
       return "TOO_LONG(" + buffer.tooLongLength() + ")";
     }
     assertThat(event).isEqualTo(LineBuffer.LINE);
-    return new String(buffer.lineArray(), buffer.lineStart(), buffer.lineLength(), UTF_8);
+    byte[] line = new byte[buffer.lineLength()];
+    buffer.lineBytes().get(buffer.lineStart(), line);
+    return new String(line, UTF_8);
   }
 
   private static byte[] bytes(String s) {
     return s.getBytes(UTF_8);
+  }
+
+  @Test
+  void delimiter_otherThanLf_endsLinesAlone_crIsData() {
+    LineBuffer buffer = new LineBuffer(100, (byte) 0);
+    buffer.feed(bytes("a\r\0b\nc\0\0par"), 0, 11);
+    List<String> events = new ArrayList<>();
+    drain(buffer, buffer.next(), events);
+    buffer.feed(bytes("tial\r"), 0, 5);
+    drain(buffer, buffer.next(), events);
+    drainFinish(buffer, events);
+    assertThat(events).containsExactly("a\r", "b\nc", "", "partial\r");
   }
 
   @Test
@@ -170,7 +184,7 @@ final class LineBufferTest {
     byte[] input = bytes("abc\n");
     buffer.feed(input, 0, input.length);
     assertThat(buffer.next()).isEqualTo(LineBuffer.LINE);
-    assertThat(buffer.lineArray()).isSameAs(input);
+    assertThat(buffer.lineBytes().array()).isSameAs(input);
   }
 
   @Test

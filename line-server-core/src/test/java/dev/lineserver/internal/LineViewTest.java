@@ -9,9 +9,19 @@ import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
 final class LineViewTest {
-  private final byte[] backing = "xxé,b,c;yy".getBytes(UTF_8);
-  // "é,b,c" starts at 2 and is 6 bytes long (é is two bytes).
+  // A direct buffer, as the server reads into. "é,b,c" starts at 2 and is 6 bytes long.
+  private final ByteBuffer backing =
+      ByteBuffer.allocateDirect(16).put("xxé,b,c;yy".getBytes(UTF_8)).flip();
   private final LineView line = new LineView(UTF_8).set(backing, 2, 6);
+
+  @Test
+  void aLineInAHeapBuffer_readsTheSame() {
+    LineView heap = new LineView(UTF_8).set(ByteBuffer.wrap("xxé,b,c;yy".getBytes(UTF_8)), 2, 6);
+    assertThat(heap.asString()).isEqualTo("é,b,c");
+    assertThat(heap.indexOf((byte) ',', 3)).isEqualTo(4);
+    assertThat(heap.toByteArray()).isEqualTo("é,b,c".getBytes(UTF_8));
+    assertThat(heap.asByteBuffer().remaining()).isEqualTo(6);
+  }
 
   @Test
   void accessors_seeOnlyTheLine() {
@@ -50,7 +60,7 @@ final class LineViewTest {
   }
 
   @Test
-  void asByteBuffer_isReadOnly_remainingIsTheLine_andReusedForTheSameArray() {
+  void asByteBuffer_isReadOnly_remainingIsTheLine_andReusedForTheSameBuffer() {
     ByteBuffer buffer = line.asByteBuffer();
     assertThat(buffer.isReadOnly()).isTrue();
     byte[] remaining = new byte[buffer.remaining()];

@@ -1,0 +1,111 @@
+package dev.lineserver;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A real haproxy in TCP mode in front of the server, started from a generated configuration with
+ * {@code send-proxy} (v1) and {@code send-proxy-v2}: the sink sees each client's own address.
+ */
+final class HaproxyTest {
+  private record Delivered(ConnectionInfo connection, String line) {}
+
+  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private Process haproxy;
+
+  @AfterEach
+  void stopHaproxy() throws InterruptedException {
+    if (haproxy != null) {
+      haproxy.destroy();
+      if (!haproxy.waitFor(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        haproxy.destroyForcibly();
+      }
+    }
+    Threads.assertNoServerThreads();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"send-proxy", "send-proxy-v2"})
+  void clientsThroughHaproxy_arriveWithTheirOwnAddresses(String sendProxy, @TempDir Path dir)
+      throws Exception {
+    String binary = Peers.require("haproxy", "haproxy");
+    try (LineServer server =
+        LineServer.builder()
+            .port(0)
+            .proxyProtocol(ProxyProtocol.REQUIRED)
+            .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+            .start()) {
+      int front = freePort();
+      Path config = dir.resolve("haproxy.cfg");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "defaults",
+              "  mode tcp",
+              "  timeout connect 5s",
+              "  timeout client 30s",
+              "  timeout server 30s",
+              "frontend ingest",
+              "  bind 127.0.0.1:" + front,
+              "  default_backend line_server",
+              "backend line_server",
+              "  server s1 127.0.0.1:" + server.port() + " " + sendProxy,
+              ""));
+      haproxy =
+          new ProcessBuilder(binary, "-db", "-f", config.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("haproxy.log").toFile())
+              .start();
+      await()
+          .atMost(Duration.ofSeconds(Lines.TIMEOUT_SECONDS))
+          .ignoreExceptions()
+          .failFast("haproxy exited; see " + dir, () -> !haproxy.isAlive())
+          .until(() -> accepts(front));
+
+      for (String source : List.of("127.0.0.2", "127.0.0.3")) {
+        try (Socket client = new Socket()) {
+          client.bind(new InetSocketAddress(InetAddress.getByName(source), 0));
+          client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), front));
+          client.getOutputStream().write(("position from " + source + "\n").getBytes(UTF_8));
+          Delivered line = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          assertThat(line).as("a line through haproxy; see %s", dir).isNotNull();
+          assertThat(line.line()).isEqualTo("position from " + source);
+          assertThat(line.connection().remoteAddress()).isEqualTo(client.getLocalSocketAddress());
+          assertThat(((InetSocketAddress) line.connection().proxyAddress()).getAddress())
+              .isEqualTo(InetAddress.getLoopbackAddress());
+        }
+      }
+    }
+  }
+
+  /** A port free a moment ago, for haproxy's frontend (haproxy cannot report a port 0 bind). */
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static boolean accepts(int port) throws IOException {
+    new Socket(InetAddress.getLoopbackAddress(), port).close();
+    return true;
+  }
+}

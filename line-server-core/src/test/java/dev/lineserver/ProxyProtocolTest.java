@@ -1,0 +1,231 @@
+package dev.lineserver;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The PROXY protocol through real loopback sockets; the header's every byte is ProxyHeaderTest's.
+ */
+final class ProxyProtocolTest {
+  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
+  private static final String V1 = "PROXY TCP4 192.0.2.10 198.51.100.1 40001 9000\r\n";
+
+  private record Delivered(ConnectionInfo connection, String line) {}
+
+  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final LineServerListener listener = mock(LineServerListener.class);
+
+  @AfterEach
+  void noThreadOutlivesItsServer() {
+    Threads.assertNoServerThreads();
+  }
+
+  private LineServer.Builder server(ProxyProtocol mode) {
+    return LineServer.builder()
+        .port(0)
+        .proxyProtocol(mode)
+        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .listener(listener);
+  }
+
+  private Delivered take() throws InterruptedException {
+    Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    assertThat(next).as("a line within %d s", Lines.TIMEOUT_SECONDS).isNotNull();
+    return next;
+  }
+
+  /** A v2 PROXY TCP4 header for 203.0.113.7:5555 → 10.0.0.1:9000, with one TLV after it. */
+  static byte[] v2Header() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54});
+    out.writeBytes(new byte[] {0x0A, 0x21, 0x11, 0x00, 12 + 7});
+    out.writeBytes(new byte[] {(byte) 203, 0, 113, 7, 10, 0, 0, 1, 0x15, (byte) 0xB3, 0x23, 0x28});
+    out.writeBytes(new byte[] {0x04, 0x00, 0x04, 'n', 'o', 'o', 'p'}); // PP2_TYPE_NOOP
+    return out.toByteArray();
+  }
+
+  @Test
+  void required_v1_theSinkAndListenerSeeTheClient_andTheProxyStaysAvailable() throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+        Client client = new Client(server)) {
+      client.send(V1 + "first line in the header's read\nsecond\n");
+
+      Delivered first = take();
+      assertThat(first.line()).isEqualTo("first line in the header's read");
+      assertThat(first.connection().remoteAddress())
+          .isEqualTo(new InetSocketAddress("192.0.2.10", 40001));
+      assertThat(first.connection().proxyAddress())
+          .isEqualTo(client.socket.getLocalSocketAddress());
+      assertThat(take().line()).isEqualTo("second");
+      verify(listener)
+          .connectionOpened(
+              argThat(c -> c.remoteAddress().equals(new InetSocketAddress("192.0.2.10", 40001))));
+    }
+  }
+
+  @Test
+  void required_v2SentOneByteAtATime_thenLines() throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+        Client client = new Client(server)) {
+      for (byte b : v2Header()) {
+        client.send(new byte[] {b});
+      }
+      client.send("after v2\n");
+      Delivered line = take();
+      assertThat(line.line()).isEqualTo("after v2");
+      assertThat(line.connection().remoteAddress())
+          .isEqualTo(new InetSocketAddress("203.0.113.7", 5555));
+    }
+  }
+
+  @Test
+  void required_aBadHeader_closesWithoutALine_reportedOnce_neitherOpenedNorClosed()
+      throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).start()) {
+      try (Client client = new Client(server)) {
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(client.awaitServerClose()).isTrue();
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e ->
+                      e.getMessage()
+                          .equals(
+                              "not a PROXY protocol header: \"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\"")));
+      assertThat(delivered).isEmpty();
+      verify(listener, never()).connectionOpened(any());
+      verify(listener, never()).connectionClosed(any(), any());
+      assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
+    }
+  }
+
+  static List<Arguments> malformedHeaders() {
+    long seed = 20261125;
+    System.out.println("ProxyProtocolTest random header seed " + seed);
+    byte[] random = new byte[64];
+    new SplittableRandom(seed).nextBytes(random);
+    random[0] = 'P'; // starts like a v1 signature, then noise
+    byte[] v2TooLong = v2Header();
+    v2TooLong[14] = (byte) 0xFF; // length 65 299: past the 4 096 cap
+    return List.of(
+        Arguments.of("oversize v1", ("PROXY TCP4 " + "1".repeat(100)).getBytes(US_ASCII)),
+        Arguments.of("oversize v2", v2TooLong),
+        Arguments.of("wrong signature", "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n".getBytes(US_ASCII)),
+        Arguments.of("bad address", "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n".getBytes(US_ASCII)),
+        Arguments.of("random bytes", random));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("malformedHeaders")
+  void required_malformedHeaders_eachClosedWithAClearReport(String what, byte[] header)
+      throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).start()) {
+      try (Client client = new Client(server)) {
+        client.send(header).send("\nline\n");
+        assertThat(client.awaitServerClose()).isTrue();
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e.getMessage().contains("PROXY")));
+      assertThat(delivered).isEmpty();
+    }
+  }
+
+  @Test
+  void required_aHeaderCutShortByEof_failsToo() throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+        Client client = new Client(server)) {
+      client.send("PROXY TCP4 192.0.2.10");
+      client.shutdownOutput();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(), argThat(e -> e.getMessage().contains("ended inside its PROXY header")));
+      assertThat(delivered).isEmpty();
+    }
+  }
+
+  @Test
+  void required_noHeaderWithinTheHandshakeTimeout_closes() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client silent = new Client(server)) {
+      assertThat(silent.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+    }
+  }
+
+  @Test
+  void optional_servesPlainLinesAndProxiedOnes() throws Exception {
+    try (LineServer server = server(ProxyProtocol.OPTIONAL).start();
+        Client plain = new Client(server);
+        Client proxied = new Client(server)) {
+      plain.send("PR").send("IORITY 1\nnext\n");
+      assertThat(take().line()).isEqualTo("PRIORITY 1");
+      Delivered next = take();
+      assertThat(next.line()).isEqualTo("next");
+      assertThat(next.connection().remoteAddress()).isEqualTo(plain.socket.getLocalSocketAddress());
+      assertThat(next.connection().proxyAddress()).isNull();
+
+      proxied.send(V1 + "via proxy\n");
+      Delivered line = take();
+      assertThat(line.line()).isEqualTo("via proxy");
+      assertThat(line.connection().remoteAddress())
+          .isEqualTo(new InetSocketAddress("192.0.2.10", 40001));
+    }
+  }
+
+  @Test
+  void optional_aTailThatLookedLikeAHeaderStart_isDeliveredAtEof() throws Exception {
+    try (LineServer server = server(ProxyProtocol.OPTIONAL).start();
+        Client client = new Client(server)) {
+      client.send("PRO");
+      client.shutdownOutput();
+      assertThat(take().line()).isEqualTo("PRO");
+    }
+  }
+
+  @Test
+  void denyRanges_areCheckedAgainstTheClientTheHeaderNames() throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).deny("192.0.2.0/24").start();
+        Client client = new Client(server)) {
+      client.send(V1 + "denied\n");
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionRefused(
+              eq(new InetSocketAddress("192.0.2.10", 40001)), eq(RefusalReason.NOT_ALLOWED));
+      assertThat(delivered).isEmpty();
+      assertThat(server.stats().connectionsClosed().get(CloseReason.NOT_ALLOWED)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void handshakeTimeout_outsideItsRange_failsAtOnce() {
+    assertThatThrownBy(() -> LineServer.builder().handshakeTimeout(Duration.ZERO))
+        .hasMessage("handshakeTimeout: PT0S (expected: PT0.001S..PT1H)");
+  }
+}
