@@ -1,6 +1,9 @@
 package dev.lineserver;
 
 import java.net.SocketAddress;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,5 +31,22 @@ public interface ConnectionInfo {
    */
   default @Nullable SocketAddress proxyAddress() {
     return null;
+  }
+
+  /**
+   * The TLS session of a connection to a server with {@code tls(...)}: its protocol, cipher suite
+   * and peer; {@code null} without TLS.
+   */
+  default @Nullable SSLSession tlsSession() {
+    return null;
+  }
+
+  /**
+   * The client's certificate chain, verified by the server's trust managers, client first; empty
+   * without TLS or when the client sent none ({@link ClientAuth#OPTIONAL}). {@code
+   * peerCertificates().get(0).getSubjectX500Principal()} names a gateway.
+   */
+  default List<X509Certificate> peerCertificates() {
+    return List.of();
   }
 }

@@ -7,6 +7,7 @@ import dev.lineserver.internal.Budget;
 import dev.lineserver.internal.Counters;
 import dev.lineserver.internal.IoLoop;
 import dev.lineserver.internal.Settings;
+import dev.lineserver.internal.Tls;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
@@ -35,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -289,6 +291,8 @@ public final class LineServer implements AutoCloseable {
     private List<AddressRanges.Range> deny = List.of();
     private ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private @Nullable SSLContext sslContext;
+    private ClientAuth clientAuth = ClientAuth.NONE;
     private @Nullable Executor sinkExecutor;
     private long maxPendingBytes = 64L * 1024 * 1024;
     private @Nullable ConnectionLineSink stringSink;
@@ -469,8 +473,31 @@ public final class LineServer implements AutoCloseable {
     }
 
     /**
+     * Serves TLS 1.3 and 1.2 with {@code context} (its key managers hold the server's certificate
+     * chain and key; its trust managers, with {@link #clientAuth}, judge client certificates). The
+     * handshake runs on the connection's I/O thread; lines are split from the plaintext exactly as
+     * without TLS. A handshake that fails or is not done within {@link #handshakeTimeout} closes
+     * the connection, reported once to {@link LineServerListener#handshakeFailed}. {@link
+     * LineServer#close()} sends close_notify; the peer's close_notify ends the stream like EOF (the
+     * unterminated tail is delivered).
+     */
+    public Builder tls(SSLContext context) {
+      this.sslContext = Objects.requireNonNull(context, "tls");
+      return this;
+    }
+
+    /**
+     * Whether TLS clients must present a certificate ({@link ClientAuth#NONE} by default); needs
+     * {@link #tls}. A verified client's chain is in {@link ConnectionInfo#peerCertificates()}.
+     */
+    public Builder clientAuth(ClientAuth clientAuth) {
+      this.clientAuth = Objects.requireNonNull(clientAuth, "clientAuth");
+      return this;
+    }
+
+    /**
      * How long a connection may take to complete what comes before its lines (the PROXY protocol
-     * header); 10 s by default, 1 ms to 1 h.
+     * header, the TLS handshake); 10 s by default, 1 ms to 1 h.
      */
     public Builder handshakeTimeout(Duration handshakeTimeout) {
       this.handshakeTimeout =
@@ -563,6 +590,13 @@ public final class LineServer implements AutoCloseable {
         throw new IllegalStateException(
             "sink: not set (expected: sink, connectionSink or byteSink before start())");
       }
+      if (clientAuth != ClientAuth.NONE && sslContext == null) {
+        throw new IllegalStateException(
+            "clientAuth: " + clientAuth + " without tls (expected: tls(SSLContext) too)");
+      }
+      if (sslContext != null) {
+        Tls.serverEngine(sslContext, clientAuth); // fails now, not at the first connection
+      }
       if (unixSocket != null && bindAddress != null) {
         throw new IllegalStateException(
             "unixSocket: " + unixSocket + " with bindAddress: " + bindAddress + " (expected: one)");
@@ -582,6 +616,8 @@ public final class LineServer implements AutoCloseable {
               new Admission(
                   maxConnections, maxConnectionsPerAddress, new AddressRanges(allow, deny)),
               proxyProtocol,
+              sslContext,
+              clientAuth,
               handshakeTimeout.toNanos(),
               sinkExecutor,
               new Budget(maxPendingBytes));

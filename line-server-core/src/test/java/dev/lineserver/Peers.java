@@ -39,6 +39,11 @@ final class Peers {
 
   /** Runs {@code command} with {@code input} on its standard input; fails if it does not exit 0. */
   static void run(List<String> command, String input) throws IOException, InterruptedException {
+    assertThat(exitCode(command, input)).as("%s exit code", command).isZero();
+  }
+
+  /** Runs {@code command} with {@code input} on its standard input; returns its exit code. */
+  static int exitCode(List<String> command, String input) throws IOException, InterruptedException {
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -52,6 +57,6 @@ final class Peers {
       process.destroyForcibly();
     }
     assertThat(exited).as("%s exited in time", command).isTrue();
-    assertThat(process.exitValue()).as("%s exit code", command).isZero();
+    return process.exitValue();
   }
 }

@@ -27,11 +27,11 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The two ways the server hands a line to a sink, per line, with the split in front as in {@code
- * Connection}: the String path (the line copied from the direct read buffer to the I/O thread's
- * scratch array, {@code new String(scratch, 0, length, UTF_8)}, then a {@link ConnectionLineSink})
- * against the zero-copy byte path (the connection's one {@link LineView} set to the line, then a
- * {@link ByteLineSink}). Lives in {@code dev.lineserver.internal} for the package-private {@link
- * LineView}.
+ * Connection}: the String path (each read copied from the direct read buffer into the I/O thread's
+ * heap buffer and split there, {@code new String(array, start, length, UTF_8)}, then a {@link
+ * ConnectionLineSink}) against the zero-copy byte path (the connection's one {@link LineView} set
+ * to the line, then a {@link ByteLineSink}). Lives in {@code dev.lineserver.internal} for the
+ * package-private {@link LineView}.
  *
  * <p><b>Input.</b> One invocation splits {@link #LINES_PER_INVOCATION} (4096) ASCII telemetry CSV
  * lines of exactly {@code lineLength} bytes, LF included, in 64 KiB reads (whole input if smaller)
@@ -85,7 +85,7 @@ public class StringVsBytesBenchmark {
 
   private byte[] input = new byte[0];
   private ByteBuffer directInput = ByteBuffer.allocateDirect(0);
-  private final byte[] scratch = new byte[READ_SIZE];
+  private final ByteBuffer heapCopy = ByteBuffer.allocate(READ_SIZE);
   private int readSize;
   private LineBuffer buffer = new LineBuffer(MAX_LINE_LENGTH);
   private final LineView view = new LineView(UTF_8);
@@ -195,7 +195,9 @@ public class StringVsBytesBenchmark {
     LineBuffer buf = buffer;
     int step = readSize;
     for (int off = 0; off < input.length; off += step) {
-      buf.feed(slice(off, step));
+      heapCopy.clear();
+      heapCopy.put(slice(off, step)).flip();
+      buf.feed(heapCopy);
       while (buf.next() == LineBuffer.LINE) {
         sink.accept(peer, decode(buf.lineBytes(), buf.lineStart(), buf.lineLength()));
       }
@@ -217,13 +219,9 @@ public class StringVsBytesBenchmark {
     }
   }
 
-  /** {@code SinkCall}'s decode. */
-  private String decode(ByteBuffer bytes, int start, int length) {
-    if (bytes.hasArray()) {
-      return new String(bytes.array(), bytes.arrayOffset() + start, length, UTF_8);
-    }
-    bytes.get(start, scratch, 0, length);
-    return new String(scratch, 0, length, UTF_8);
+  /** {@code SinkCall}'s decode; the line is in the heap copy or the partial-line buffer. */
+  private static String decode(ByteBuffer bytes, int start, int length) {
+    return new String(bytes.array(), bytes.arrayOffset() + start, length, UTF_8);
   }
 
   private static void check(boolean condition, String what) {

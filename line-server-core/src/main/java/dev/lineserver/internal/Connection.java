@@ -15,18 +15,19 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted socket and its line buffer, the unit that fails and restarts alone. Owned by one I/O
  * thread, which alone calls it. Bytes flow {@link #onReadable} → (a {@link ProxyHeader} first, if
- * on) → {@link #received} → {@link LineBuffer} → sink; a stage that turns socket bytes into line
- * bytes (TLS) would sit before {@link #received}. A connection is announced (opened for listener
- * and sink) once its header is through; once {@link #closed}, no line of it is read. With a sink
- * executor, lines go through its {@link SinkQueue}, and reading pauses while the server's {@link
- * Budget} is spent.
+ * on) → (the {@link TlsStage}, if on) → {@link #received} → {@link LineBuffer} → sink. A connection
+ * is announced (opened for listener and sink) once its header and handshake are through; once
+ * {@link #closed}, no line of it is read. With a sink executor, lines go through its {@link
+ * SinkQueue}, and reading pauses while the server's {@link Budget} is spent.
  */
-final class Connection {
+final class Connection implements TlsStage.Plaintext {
   /** Reads per readiness event before the I/O thread turns to its other connections. */
   private static final int MAX_READS_PER_EVENT = 16;
 
@@ -40,7 +41,9 @@ final class Connection {
   private final Counters counters;
   private final @Nullable SinkQueue queue;
   private @Nullable ProxyHeader proxyHeader;
+  private @Nullable TlsStage tls;
   private boolean announced;
+  private boolean writing;
   private boolean closed;
   private boolean paused;
   private @Nullable CloseReason closeReason;
@@ -55,7 +58,7 @@ final class Connection {
     this.loop = loop;
     this.buffer = new LineBuffer(settings.maxLineLength(), settings.delimiter());
     this.counters = loop.counters();
-    this.sinkCall = new SinkCall(peer, settings, counters, loop.scratch());
+    this.sinkCall = new SinkCall(peer, settings, counters);
     Executor executor = settings.sinkExecutor();
     this.queue =
         executor == null ? null : new SinkQueue(this, settings, executor, settings.budget());
@@ -85,15 +88,28 @@ final class Connection {
       settings.budget().queueStarted();
     }
     this.lastReadNanos = System.nanoTime();
-    if (proxyHeader == null) {
-      announce();
-    } else {
+    SSLContext context = settings.sslContext();
+    if (context != null) {
+      tls = new TlsStage(Tls.serverEngine(context, settings.clientAuth()), loop.plaintextBuffer());
+    }
+    announceIfReady();
+    if (!announced) {
       handshakeDeadlineNanos = lastReadNanos + settings.handshakeTimeoutNanos();
     }
   }
 
-  /** Opens the connection for the listener and the sink. */
-  private void announce() {
+  /**
+   * Opens the connection for the listener and the sink once its PROXY header and TLS handshake, if
+   * any, are through.
+   */
+  private void announceIfReady() {
+    TlsStage stage = tls;
+    if (announced || proxyHeader != null || (stage != null && !stage.handshakeDone())) {
+      return;
+    }
+    if (stage != null) {
+      peer.secured(stage.session());
+    }
     announced = true;
     handshakeDeadlineNanos = 0;
     LineServerListener listener = settings.listener();
@@ -126,10 +142,12 @@ final class Connection {
       lastReadNanos = System.nanoTime();
       counters.add(Counters.BYTES, n);
       readBuffer.flip();
-      if (proxyHeader != null && !readProxyHeader(readBuffer)) {
+      ByteBuffer bytes =
+          settings.byteSink() != null || tls != null ? readBuffer : loop.heapCopy(readBuffer);
+      if (proxyHeader != null && !readProxyHeader(bytes)) {
         continue;
       }
-      received(readBuffer);
+      fromSocket(bytes);
       if (queue != null && settings.budget().isSpent()) {
         pause();
         return;
@@ -158,8 +176,8 @@ final class Connection {
     }
     proxyHeader = null;
     if (status == ProxyHeader.Status.NOT_PROXY) {
-      announce();
-      received(header.heldBytes());
+      announceIfReady();
+      fromSocket(header.heldBytes());
       return !closed;
     }
     InetSocketAddress client = header.source();
@@ -172,8 +190,89 @@ final class Connection {
       }
       peer.proxied(client);
     }
-    announce();
+    announceIfReady();
     return true;
+  }
+
+  /** Socket bytes after any PROXY header: through TLS if on, then to the line buffer. */
+  private void fromSocket(ByteBuffer bytes) {
+    TlsStage stage = tls;
+    if (stage == null) {
+      received(bytes);
+      return;
+    }
+    try {
+      stage.unwrap(bytes, this);
+    } catch (SSLException e) {
+      flush(stage); // the alert, if any
+      if (!closed) {
+        tlsFailed(e);
+      }
+      return;
+    }
+    if (closed || !flush(stage)) {
+      return;
+    }
+    announceIfReady();
+    if (stage.inboundDone()) {
+      finish(CloseReason.PEER_EOF); // answers the close_notify with ours
+    } else if (stage.hasPartialRecord() && partialSinceNanos == 0) {
+      partialSinceNanos = lastReadNanos; // a record begun and not ended counts as a partial line
+    }
+  }
+
+  private void tlsFailed(SSLException error) {
+    if (!announced) {
+      handshakeFailed(error);
+      return;
+    }
+    Events.LOGGER.log(Level.WARNING, () -> "TLS failed on " + peer + ": " + error.getMessage());
+    close(CloseReason.PEER_RESET);
+  }
+
+  /**
+   * Writes what the TLS stage has for the peer; what the socket does not take now is written when
+   * it is writable. False if writing failed, which closes the connection.
+   */
+  private boolean flush(TlsStage stage) {
+    ByteBuffer out = stage.outbound();
+    try {
+      while (out.hasRemaining()) {
+        if (channel.write(out) == 0) {
+          setWriting(true);
+          return true;
+        }
+      }
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
+      if (!closed) {
+        close(CloseReason.PEER_RESET);
+      }
+      return false;
+    }
+    setWriting(false);
+    return true;
+  }
+
+  /** The socket can take bytes again: writes the rest of the TLS stage's. */
+  void onWritable() {
+    TlsStage stage = tls;
+    if (stage != null && !closed) {
+      flush(stage);
+    }
+  }
+
+  private void setWriting(boolean writing) {
+    SelectionKey selectionKey = key;
+    if (this.writing == writing || closed || selectionKey == null || !selectionKey.isValid()) {
+      return;
+    }
+    this.writing = writing;
+    selectionKey.interestOps(interestOps());
+  }
+
+  private int interestOps() {
+    return (paused ? 0 : SelectionKey.OP_READ) | (writing ? SelectionKey.OP_WRITE : 0);
   }
 
   private void handshakeFailed(Exception error) {
@@ -189,7 +288,7 @@ final class Connection {
       return;
     }
     paused = true;
-    selectionKey.interestOps(0);
+    selectionKey.interestOps(interestOps());
     counters.add(Counters.READS_PAUSED, 1);
     loop.paused(this);
   }
@@ -197,10 +296,11 @@ final class Connection {
   /** Reads again after a pause; from the I/O thread. */
   void resume() {
     SelectionKey selectionKey = key;
-    if (paused && !closed && selectionKey != null && selectionKey.isValid()) {
-      selectionKey.interestOps(SelectionKey.OP_READ);
-    }
+    boolean wasPaused = paused;
     paused = false;
+    if (wasPaused && !closed && selectionKey != null && selectionKey.isValid()) {
+      selectionKey.interestOps(interestOps());
+    }
   }
 
   /**
@@ -223,8 +323,20 @@ final class Connection {
         handshakeFailed(new ProxyHeaderException("connection ended inside its PROXY header"));
         return;
       }
-      announce();
-      received(header.heldBytes());
+      announceIfReady();
+      fromSocket(header.heldBytes());
+      if (closed) {
+        return;
+      }
+    }
+    TlsStage stage = tls;
+    if (stage != null && !announced) {
+      if (stage.started()) {
+        handshakeFailed(new SSLException("connection ended during the TLS handshake"));
+      } else {
+        close(reason);
+      }
+      return;
     }
     int event = buffer.finish();
     if (event != LineBuffer.NONE) {
@@ -243,9 +355,12 @@ final class Connection {
     if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
       onReadable(readBuffer);
       if (!closed && !announced) {
+        String what = proxyHeader != null ? "PROXY protocol header" : "TLS handshake";
         handshakeFailed(
             new TimeoutException(
-                "no PROXY protocol header within "
+                "no complete "
+                    + what
+                    + " within "
                     + Duration.ofNanos(settings.handshakeTimeoutNanos())));
       }
       return;
@@ -270,7 +385,14 @@ final class Connection {
    * Splits the remaining bytes of {@code bytes}, line data, and hands every complete line to the
    * sink.
    */
-  private void received(ByteBuffer bytes) {
+  @Override
+  public void received(ByteBuffer bytes) {
+    if (closed) {
+      return;
+    }
+    if (!announced) {
+      announceIfReady(); // TLS plaintext flows once the handshake is done
+    }
     buffer.feed(bytes);
     boolean ended = false;
     while (!closed) {
@@ -337,6 +459,15 @@ final class Connection {
       return;
     }
     closed = true;
+    TlsStage stage = tls;
+    if (stage != null && stage.handshakeDone()) {
+      stage.closeOutbound();
+      try {
+        channel.write(stage.outbound()); // close_notify, if the socket takes it now
+      } catch (IOException e) {
+        Events.LOGGER.log(Level.DEBUG, () -> "close_notify to " + peer + " failed: " + e);
+      }
+    }
     try {
       channel.close();
     } catch (IOException e) {

@@ -1,5 +1,7 @@
 package dev.lineserver.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.lineserver.CloseReason;
 import dev.lineserver.ProxyProtocol;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One I/O thread: owns its selector, its connections and one direct read buffer they share. Other
@@ -38,7 +41,8 @@ public final class IoLoop implements Runnable {
   private final List<Connection> paused = new ArrayList<>();
   private volatile boolean resumeRequested;
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
-  private final byte[] scratch = new byte[READ_BUFFER_SIZE];
+  private final ByteBuffer heapCopy;
+  private final @Nullable ByteBuffer plaintext;
   private volatile long drainDeadline;
   private volatile boolean drainRequested;
   private volatile boolean terminated;
@@ -47,6 +51,8 @@ public final class IoLoop implements Runnable {
   public IoLoop(Settings settings) throws IOException {
     this.settings = settings;
     this.timerTickNanos = timerTick(settings);
+    this.heapCopy = ByteBuffer.allocate(settings.byteSink() == null ? READ_BUFFER_SIZE : 0);
+    this.plaintext = settings.sslContext() == null ? null : TlsStage.newPlaintextBuffer();
     this.selector = Selector.open();
     settings.budget().attach(this);
   }
@@ -55,7 +61,9 @@ public final class IoLoop implements Runnable {
   private static long timerTick(Settings settings) {
     long shortest = Long.MAX_VALUE;
     long handshake =
-        settings.proxyProtocol() == ProxyProtocol.OFF ? 0 : settings.handshakeTimeoutNanos();
+        settings.proxyProtocol() == ProxyProtocol.OFF && settings.sslContext() == null
+            ? 0
+            : settings.handshakeTimeoutNanos();
     for (long timeout :
         new long[] {settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), handshake}) {
       if (timeout > 0) {
@@ -75,11 +83,19 @@ public final class IoLoop implements Runnable {
   }
 
   /**
-   * Where a line in the read buffer is copied to be decoded into a String; for the loop thread
-   * alone.
+   * For a String sink, which decodes from a {@code byte[]}: each read is copied here, once, and
+   * split. One bulk copy per read costs less than a small copy per line (ScanBenchmark and the load
+   * benchmark in BENCHMARKS.md). For the loop thread alone; empty for a byte sink.
    */
-  byte[] scratch() {
-    return scratch;
+  ByteBuffer heapCopy(ByteBuffer read) {
+    heapCopy.clear();
+    heapCopy.put(read).flip();
+    return heapCopy;
+  }
+
+  /** Where this loop's TLS stages decrypt to; for the loop thread alone, and only with TLS. */
+  ByteBuffer plaintextBuffer() {
+    return requireNonNull(plaintext, "plaintext buffer without TLS");
   }
 
   /** Hands an accepted socket to this loop; from any thread. */
@@ -215,8 +231,12 @@ public final class IoLoop implements Runnable {
   }
 
   private void onReady(SelectionKey key) {
+    Connection connection = (Connection) key.attachment();
+    if (key.isValid() && key.isWritable()) {
+      connection.onWritable();
+    }
     if (key.isValid() && key.isReadable()) {
-      ((Connection) key.attachment()).onReadable(readBuffer);
+      connection.onReadable(readBuffer);
     }
   }
 

@@ -2,19 +2,27 @@ package dev.lineserver.internal;
 
 import dev.lineserver.ConnectionInfo;
 import java.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link ConnectionInfo} of one accepted connection. Its addresses change at most once, when a
- * PROXY protocol header names the client, on the I/O thread and before the connection is announced
- * to a listener or sink; after that it is immutable. {@link #socketRemoteAddress} stays the
- * socket's peer, which connection limits count.
+ * PROXY protocol header names the client, and its TLS session is set once the handshake is done,
+ * both on the I/O thread and before the connection is announced to a listener or sink; after that
+ * it is immutable. {@link #socketRemoteAddress} stays the socket's peer, which connection limits
+ * count.
  */
 final class Peer implements ConnectionInfo {
   private final long id;
   private SocketAddress remoteAddress;
   private final SocketAddress localAddress;
   private @Nullable SocketAddress proxyAddress;
+  private @Nullable SSLSession tlsSession;
 
   Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress) {
     this.id = id;
@@ -26,6 +34,10 @@ final class Peer implements ConnectionInfo {
   void proxied(SocketAddress client) {
     proxyAddress = remoteAddress;
     remoteAddress = client;
+  }
+
+  void secured(SSLSession session) {
+    tlsSession = session;
   }
 
   SocketAddress socketRemoteAddress() {
@@ -51,6 +63,30 @@ final class Peer implements ConnectionInfo {
   @Override
   public @Nullable SocketAddress proxyAddress() {
     return proxyAddress;
+  }
+
+  @Override
+  public @Nullable SSLSession tlsSession() {
+    return tlsSession;
+  }
+
+  @Override
+  public List<X509Certificate> peerCertificates() {
+    SSLSession session = tlsSession;
+    if (session == null) {
+      return List.of();
+    }
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate certificate : session.getPeerCertificates()) {
+        if (certificate instanceof X509Certificate x509) {
+          chain.add(x509);
+        }
+      }
+      return List.copyOf(chain);
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
   }
 
   @Override

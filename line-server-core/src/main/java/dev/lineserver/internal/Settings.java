@@ -1,11 +1,13 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.ByteLineSink;
+import dev.lineserver.ClientAuth;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
 import java.nio.charset.Charset;
 import java.util.concurrent.Executor;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,6 +28,8 @@ public record Settings(
     long lineTimeoutNanos,
     Admission admission,
     ProxyProtocol proxyProtocol,
+    @Nullable SSLContext sslContext,
+    ClientAuth clientAuth,
     long handshakeTimeoutNanos,
     @Nullable Executor sinkExecutor,
     Budget budget) {}

@@ -28,19 +28,13 @@ final class SinkCall {
   private final Peer peer;
   private final Settings settings;
   private final Counters counters;
-  private final byte[] scratch;
   private @Nullable RestartIntensity restarts;
   private @Nullable LineView view;
 
-  /**
-   * {@code scratch} is where a line in a direct buffer is copied to be decoded; the I/O thread's
-   * own, as large as its read buffer (or empty where lines come in heap buffers).
-   */
-  SinkCall(Peer peer, Settings settings, Counters counters, byte[] scratch) {
+  SinkCall(Peer peer, Settings settings, Counters counters) {
     this.peer = peer;
     this.settings = settings;
     this.counters = counters;
-    this.scratch = scratch;
   }
 
   /** Decodes the line, at absolute indexes of {@code bytes}, if the sink takes Strings. */
@@ -80,9 +74,10 @@ final class SinkCall {
     if (bytes.hasArray()) {
       return new String(bytes.array(), bytes.arrayOffset() + start, length, settings.charset());
     }
-    byte[] array = length <= scratch.length ? scratch : new byte[length];
-    bytes.get(start, array, 0, length);
-    return new String(array, 0, length, settings.charset());
+    // Not on the hot path: a String sink's reads are copied to a heap buffer (IoLoop.heapCopy).
+    byte[] array = new byte[length];
+    bytes.get(start, array);
+    return new String(array, settings.charset());
   }
 
   /**

@@ -32,7 +32,7 @@ final class SinkQueue {
     this.connection = connection;
     this.executor = executor;
     this.budget = budget;
-    this.sinkCall = new SinkCall(connection.peer(), settings, connection.counters(), new byte[0]);
+    this.sinkCall = new SinkCall(connection.peer(), settings, connection.counters());
   }
 
   /** Queues a copy of a line, at absolute indexes of {@code bytes}; from the I/O thread. */

@@ -114,6 +114,13 @@ public class SplitBenchmark {
   @Param({"1024", "65536"})
   int chunkSize;
 
+  /**
+   * The byte that ends lines for {@link #lineBuffer}: 10 (LF) or 0 (NUL, every LF of the input
+   * replaced). Netty's decoder knows only LF, so its benchmarks refuse 0.
+   */
+  @Param({"10"})
+  int delimiter;
+
   private byte[] input = new byte[0];
 
   /** The same bytes in a direct buffer, which the server reads sockets into. */
@@ -144,9 +151,17 @@ public class SplitBenchmark {
                 lineLength, BYTES_PER_INVOCATION / lineLength, new SplittableRandom(42)),
             shift);
     int expectedLines = BYTES_PER_INVOCATION / lineLength;
+    if (delimiter != '\n' && delimiter != 0) {
+      throw new IllegalArgumentException("delimiter: " + delimiter + " (expected: 10 or 0)");
+    }
+    for (int i = 0; i < input.length; i++) {
+      if (input[i] == '\n') {
+        input[i] = (byte) delimiter;
+      }
+    }
     directInput = ByteBuffer.allocateDirect(input.length).put(input).clear();
 
-    buffer = new LineBuffer(MAX_LINE_LENGTH);
+    buffer = new LineBuffer(MAX_LINE_LENGTH, (byte) delimiter);
     buffer.feed(slice(BYTES_PER_INVOCATION - shift, shift));
     check(
         buffer.next() == LineBuffer.NONE && buffer.bufferedBytes() == shift, "LineBuffer priming");
@@ -248,6 +263,7 @@ public class SplitBenchmark {
    * cumulation: so the decoder sees only the cumulation type a real channel would give it.
    */
   NettyLineSplitter primedNetty(ByteBufAllocator alloc) {
+    check(delimiter == '\n', "Netty's LineBasedFrameDecoder splits at LF only");
     int shift = lineLength - CUT_BEFORE_LF;
     NettyLineSplitter splitter = new NettyLineSplitter(MAX_LINE_LENGTH, alloc);
     splitter.feed(alloc.buffer(shift).writeBytes(input, BYTES_PER_INVOCATION - shift, shift));

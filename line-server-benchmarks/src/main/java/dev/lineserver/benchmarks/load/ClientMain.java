@@ -3,6 +3,7 @@ package dev.lineserver.benchmarks.load;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -11,12 +12,15 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The load client JVM; connects to 127.0.0.1 only. Prints {@code CONNECTED <n>} once every
@@ -27,6 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code throughput <port> <connections> <lineLength> <threads>}: non-blocking sockets shared
  *       round-robin by {@code threads} selector threads; each connection writes a pre-built 256 KiB
  *       direct chunk of whole lines over and over, as fast as the socket takes it.
+ *   <li>{@code tls <port> <connections> <lineLength> <threads>}: one blocking TLS socket and
+ *       platform thread per connection ({@code threads} is not used), writing the same chunk.
  *   <li>{@code idle <port> <connections>}: each connection sends one line, then stays open.
  *   <li>{@code latency <port> <connections> <lineLength> <linesPerSecond>}: one thread sends lines
  *       round-robin at a fixed rate; each line carries its scheduled send time ({@code nanoTime}),
@@ -52,6 +58,7 @@ public final class ClientMain {
                   Integer.parseInt(args[2]),
                   Integer.parseInt(args[3]),
                   Integer.parseInt(args[4]));
+          case "tls" -> tls(port, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
           case "idle" -> idle(port, Integer.parseInt(args[2]));
           case "latency" ->
               latency(
@@ -134,6 +141,44 @@ public final class ClientMain {
       System.err.println("load client: " + e);
       Runtime.getRuntime().halt(1);
     }
+  }
+
+  /**
+   * One blocking TLS socket per connection, each with a platform thread writing the pre-built chunk
+   * over and over in 16 KiB writes (one TLS record each), offering only {@link BenchTls#PROTOCOL}
+   * and {@link BenchTls#CIPHER_SUITE}. The handshakes are done before {@code CONNECTED}.
+   */
+  private static List<Thread> tls(int port, int connections, int lineLength)
+      throws IOException, GeneralSecurityException {
+    ByteBuffer direct = Lines.chunk(lineLength, 42);
+    byte[] chunk = new byte[direct.remaining()];
+    direct.get(chunk);
+    SSLSocketFactory factory = BenchTls.trustingClientContext().getSocketFactory();
+    List<Thread> writers = new ArrayList<>();
+    for (int i = 0; i < connections; i++) {
+      SSLSocket socket = (SSLSocket) factory.createSocket(InetAddress.getLoopbackAddress(), port);
+      socket.setEnabledProtocols(new String[] {BenchTls.PROTOCOL});
+      socket.setEnabledCipherSuites(new String[] {BenchTls.CIPHER_SUITE});
+      socket.startHandshake();
+      OutputStream out = socket.getOutputStream();
+      int first = (i * lineLength) % chunk.length;
+      writers.add(
+          new Thread(
+              () -> {
+                try {
+                  for (int at = first; ; at = (at + 16384) % chunk.length) {
+                    int n = Math.min(16384, chunk.length - at);
+                    out.write(chunk, at, n);
+                    SENT.add(n);
+                  }
+                } catch (IOException e) {
+                  System.err.println("load client: " + e);
+                  Runtime.getRuntime().halt(1);
+                }
+              },
+              "load-tls-writer-" + (i + 1)));
+    }
+    return writers;
   }
 
   private static List<Thread> idle(int port, int connections) throws IOException {

@@ -7,12 +7,15 @@ import dev.lineserver.LineServer;
 import dev.lineserver.LineServerListener;
 import java.io.IOException;
 import java.net.InetAddress;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /** line-server with a String sink or with the zero-copy byte sink. */
 final class LineServerBench implements BenchServer {
   private final LineServer server;
 
-  LineServerBench(boolean bytes, int ioThreads, Meter meter) throws IOException {
+  LineServerBench(boolean bytes, int ioThreads, Meter meter, @Nullable SSLContext tls)
+      throws IOException {
     LineServer.Builder builder =
         LineServer.builder()
             .port(0)
@@ -31,6 +34,9 @@ final class LineServerBench implements BenchServer {
                 });
     if (ioThreads > 0) {
       builder.ioThreads(ioThreads);
+    }
+    if (tls != null) {
+      builder.tls(tls);
     }
     if (!bytes) {
       builder.sink(meter::string);

@@ -239,7 +239,7 @@ public final class LoadBenchmark {
             + options.duration
             + " s each after "
             + options.warmup
-            + " s warmup); MiB/s = lines/s × line length. `vs netty-nio` is the ratio of medians.");
+            + " s warmup); MiB/s = lines/s × line length. `vs netty-nio` is the ratio of medians (to netty-nio-tls for a TLS server).");
     out.println();
     out.println(
         "| connections | line bytes | I/O threads | server | median lines/s | MiB/s | vs netty-nio"
@@ -306,9 +306,9 @@ public final class LoadBenchmark {
       List<ServerKind> servers,
       Map<ServerKind, List<Double>> rates,
       Map<ServerKind, String> notes) {
-    List<Double> nettyRates = rates.get(ServerKind.NETTY_NIO);
-    double netty = nettyRates == null ? Double.NaN : median(nettyRates);
     for (ServerKind kind : servers) {
+      List<Double> nettyRates = rates.get(kind.reference());
+      double netty = nettyRates == null ? Double.NaN : median(nettyRates);
       String prefix =
           String.format(
               Locale.ROOT,
@@ -376,7 +376,7 @@ public final class LoadBenchmark {
       try (ChildJvm client =
           startClient(
               kind,
-              "throughput",
+              kind.tls() ? "tls" : "throughput",
               port,
               connections,
               lineLength,
@@ -750,7 +750,8 @@ public final class LoadBenchmark {
   // ---------------------------------------------------------------- options
 
   private static final class Options {
-    List<ServerKind> servers = Arrays.asList(ServerKind.values());
+    List<ServerKind> servers =
+        Arrays.stream(ServerKind.values()).filter(kind -> !kind.tls()).toList();
     boolean serversGiven;
     List<Integer> connections = List.of(1, 16, 1024);
     boolean connectionsGiven;

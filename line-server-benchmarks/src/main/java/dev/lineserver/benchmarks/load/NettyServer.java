@@ -18,21 +18,27 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.internal.PlatformDependent;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Netty 4.2 with NIO or native epoll: a one-thread boss group, a worker group (Netty's default of
  * twice the processors unless {@code ioThreads} is set), {@code LineBasedFrameDecoder(65536)} and a
- * handler that decodes each frame with {@code ByteBuf.toString(UTF_8)} and counts it.
+ * handler that decodes each frame with {@code ByteBuf.toString(UTF_8)} and counts it; with a TLS
+ * context, an {@code SslHandler} over a JDK {@code SSLEngine} first.
  */
 final class NettyServer implements BenchServer {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Channel channel;
 
-  NettyServer(boolean epoll, int ioThreads, Meter meter) throws InterruptedException {
+  NettyServer(boolean epoll, int ioThreads, Meter meter, @Nullable SSLContext tls)
+      throws InterruptedException {
     if (epoll && !Epoll.isAvailable()) {
       throw new UnsupportedOperationException("native epoll: " + Epoll.unavailabilityCause());
     }
@@ -53,6 +59,11 @@ final class NettyServer implements BenchServer {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                      SSLEngine engine = tls.createSSLEngine();
+                      engine.setUseClientMode(false);
+                      ch.pipeline().addLast(new SslHandler(engine));
+                    }
                     ch.pipeline().addLast(new LineBasedFrameDecoder(65536), counter);
                   }
                 })

@@ -10,7 +10,10 @@ enum ServerKind {
   NETTY_EPOLL("netty-epoll", "Netty native epoll, same pipeline", true),
   BLOCKING("blocking", "BufferedReader.readLine, platform thread per connection", false),
   VIRTUAL("virtual", "BufferedReader.readLine, virtual thread per connection", false),
-  RAW("raw", "raw NIO read-and-discard: bytes read ÷ line length (loopback bound)", true);
+  RAW("raw", "raw NIO read-and-discard: bytes read ÷ line length (loopback bound)", true),
+  LINE_STRING_TLS("linestring-tls", "line-server, String sink, TLS (JDK provider)", true),
+  NETTY_NIO_TLS(
+      "netty-nio-tls", "Netty NIO, SslHandler (JDK provider) + LineBasedFrameDecoder", true);
 
   final String id;
   final String description;
@@ -22,6 +25,16 @@ enum ServerKind {
     this.id = id;
     this.description = description;
     this.ioThreadsKnob = ioThreadsKnob;
+  }
+
+  /** Whether the server speaks TLS: the client then sends over TLS, and plaintext kinds differ. */
+  boolean tls() {
+    return this == LINE_STRING_TLS || this == NETTY_NIO_TLS;
+  }
+
+  /** The server whose ratio the table reports: Netty NIO, with TLS for a TLS server. */
+  ServerKind reference() {
+    return tls() ? NETTY_NIO_TLS : NETTY_NIO;
   }
 
   static ServerKind parse(String id) {

@@ -65,10 +65,13 @@ public final class ServerMain {
 
   static BenchServer start(ServerKind kind, int ioThreads, Meter meter) throws Exception {
     return switch (kind) {
-      case LINE_STRING -> new LineServerBench(false, ioThreads, meter);
-      case LINE_BYTES -> new LineServerBench(true, ioThreads, meter);
-      case NETTY_NIO -> new NettyServer(false, ioThreads, meter);
-      case NETTY_EPOLL -> new NettyServer(true, ioThreads, meter);
+      case LINE_STRING -> new LineServerBench(false, ioThreads, meter, null);
+      case LINE_BYTES -> new LineServerBench(true, ioThreads, meter, null);
+      case LINE_STRING_TLS ->
+          new LineServerBench(false, ioThreads, meter, BenchTls.serverContext());
+      case NETTY_NIO -> new NettyServer(false, ioThreads, meter, null);
+      case NETTY_EPOLL -> new NettyServer(true, ioThreads, meter, null);
+      case NETTY_NIO_TLS -> new NettyServer(false, ioThreads, meter, BenchTls.serverContext());
       case BLOCKING -> new ThreadPerConnectionServer(false, meter);
       case VIRTUAL -> new ThreadPerConnectionServer(true, meter);
       case RAW -> {

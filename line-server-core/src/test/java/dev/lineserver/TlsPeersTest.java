@@ -1,0 +1,147 @@
+package dev.lineserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * TLS clients a user would point at the port: {@code openssl s_client} and {@code socat OPENSSL:},
+ * with and without a client certificate, against required client authentication.
+ */
+final class TlsPeersTest {
+  private static final String INPUT = "first\r\nsecond\n\nno newline at the end";
+
+  private record Delivered(ConnectionInfo connection, String line) {}
+
+  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final LineServerListener listener = mock(LineServerListener.class);
+
+  @AfterEach
+  void noThreadOutlivesItsServer() {
+    Threads.assertNoServerThreads();
+  }
+
+  private LineServer start(ClientAuth clientAuth) throws Exception {
+    return LineServer.builder()
+        .port(0)
+        .tls(TestPki.shared().serverContext())
+        .clientAuth(clientAuth)
+        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .listener(listener)
+        .start();
+  }
+
+  private List<Delivered> take(int count) throws InterruptedException {
+    List<Delivered> taken = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(next)
+          .as("line %d of %d within %d s", i + 1, count, Lines.TIMEOUT_SECONDS)
+          .isNotNull();
+      taken.add(next);
+    }
+    return taken;
+  }
+
+  private void assertInputArrived(String subject) throws InterruptedException {
+    List<Delivered> lines = take(4);
+    assertThat(lines)
+        .extracting(Delivered::line)
+        .containsExactly("first", "second", "", "no newline at the end");
+    assertThat(lines.get(0).connection().peerCertificates())
+        .extracting(c -> c.getSubjectX500Principal().getName())
+        .first()
+        .isEqualTo(subject);
+    verify(listener, timeout(Lines.TIMEOUT_SECONDS * 1000))
+        .connectionClosed(any(), eq(CloseReason.PEER_EOF));
+  }
+
+  private static List<String> opensslClient(LineServer server, boolean withCertificate)
+      throws Exception {
+    TestPki pki = TestPki.shared();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Peers.require("openssl", "openssl"),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + server.port(),
+                "-CAfile",
+                pki.caPem().toString(),
+                "-verify_return_error",
+                "-quiet",
+                "-no_ign_eof"));
+    if (withCertificate) {
+      command.addAll(
+          List.of(
+              "-cert",
+              pki.chainPem(TestPki.CLIENT).toString(),
+              "-key",
+              pki.keyPem(TestPki.CLIENT).toString()));
+    }
+    return command;
+  }
+
+  private static List<String> socatClient(LineServer server, boolean withCertificate)
+      throws Exception {
+    TestPki pki = TestPki.shared();
+    String address = "OPENSSL:127.0.0.1:" + server.port() + ",cafile=" + pki.caPem() + ",verify=1";
+    if (withCertificate) {
+      address += ",cert=" + pki.chainPem(TestPki.CLIENT) + ",key=" + pki.keyPem(TestPki.CLIENT);
+    }
+    return List.of(Peers.require("socat", "socat"), "-u", "STDIN", address);
+  }
+
+  @Test
+  void opensslSClient_withACertificate_againstRequiredClientAuth() throws Exception {
+    try (LineServer server = start(ClientAuth.REQUIRED)) {
+      Peers.run(opensslClient(server, true), INPUT);
+      assertInputArrived("CN=trusted client");
+    }
+  }
+
+  @Test
+  void socat_withACertificate_againstRequiredClientAuth() throws Exception {
+    try (LineServer server = start(ClientAuth.REQUIRED)) {
+      Peers.run(socatClient(server, true), INPUT);
+      assertInputArrived("CN=trusted client");
+    }
+  }
+
+  @Test
+  void opensslAndSocat_withoutACertificate_servedWhenNotRequired() throws Exception {
+    try (LineServer server = start(ClientAuth.NONE)) {
+      Peers.run(opensslClient(server, false), INPUT);
+      assertThat(take(4)).extracting(Delivered::line).endsWith("no newline at the end");
+      Peers.run(socatClient(server, false), INPUT);
+      List<Delivered> lines = take(4);
+      assertThat(lines).extracting(Delivered::line).endsWith("no newline at the end");
+      assertThat(lines.get(0).connection().peerCertificates()).isEmpty();
+    }
+  }
+
+  @Test
+  void opensslAndSocat_withoutACertificate_refusedWhenRequired() throws Exception {
+    try (LineServer server = start(ClientAuth.REQUIRED)) {
+      Peers.exitCode(opensslClient(server, false), INPUT);
+      Peers.exitCode(socatClient(server, false), INPUT);
+      verify(listener, timeout(Lines.TIMEOUT_SECONDS * 1000).times(2))
+          .handshakeFailed(any(), argThat(e -> e instanceof javax.net.ssl.SSLException));
+      verify(listener, never()).connectionOpened(any());
+      assertThat(delivered).isEmpty();
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package dev.lineserver;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** TLS through real loopback sockets with the JDK's {@link SSLSocket} as the client. */
+final class TlsTest {
+  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
+
+  private record Delivered(ConnectionInfo connection, String line) {}
+
+  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final LineServerListener listener = mock(LineServerListener.class);
+
+  @AfterEach
+  void noThreadOutlivesItsServer() {
+    Threads.assertNoServerThreads();
+  }
+
+  private LineServer.Builder server() throws Exception {
+    return LineServer.builder()
+        .port(0)
+        .tls(TestPki.shared().serverContext())
+        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .listener(listener);
+  }
+
+  private Delivered take() throws InterruptedException {
+    Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    assertThat(next).as("a line within %d s", Lines.TIMEOUT_SECONDS).isNotNull();
+    return next;
+  }
+
+  private static SSLSocket connect(LineServer server, @Nullable String certificate, String protocol)
+      throws Exception {
+    SSLContext context = TestPki.shared().clientContext(certificate);
+    SSLSocket socket =
+        (SSLSocket)
+            context
+                .getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), server.port());
+    socket.setEnabledProtocols(new String[] {protocol});
+    socket.setSoTimeout((int) TIMEOUT_MILLIS);
+    return socket;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void lines_overTls_framedAsWithout_andCloseNotifyDeliversTheTail(String protocol)
+      throws Exception {
+    try (LineServer server = server().start()) {
+      SSLSocket client = connect(server, null, protocol);
+      try {
+        OutputStream out = client.getOutputStream();
+        out.write("a\nb\r\nc\rd\n\n".getBytes(UTF_8));
+        out.write("x".repeat(40_000).getBytes(UTF_8)); // over two records
+        out.write("\nthe tail".getBytes(UTF_8));
+        out.flush();
+        assertThat(take().line()).isEqualTo("a");
+        Delivered b = take();
+        assertThat(b.line()).isEqualTo("b");
+        assertThat(b.connection().tlsSession().getProtocol()).isEqualTo(protocol);
+        assertThat(b.connection().peerCertificates()).isEmpty();
+        assertThat(take().line()).isEqualTo("c\rd");
+        assertThat(take().line()).isEmpty();
+        assertThat(take().line()).hasSize(40_000);
+      } finally {
+        client.close(); // sends close_notify
+      }
+      assertThat(take().line()).isEqualTo("the tail");
+      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+    }
+  }
+
+  @Test
+  void clientAuthRequired_theSinkSeesTheVerifiedSubject() throws Exception {
+    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start();
+        SSLSocket client = connect(server, TestPki.CLIENT, "TLSv1.3")) {
+      client.getOutputStream().write("from a gateway\n".getBytes(UTF_8));
+      Delivered line = take();
+      assertThat(line.line()).isEqualTo("from a gateway");
+      assertThat(line.connection().peerCertificates().get(0).getSubjectX500Principal().getName())
+          .isEqualTo("CN=trusted client");
+      verify(listener).connectionOpened(argThat(c -> !c.peerCertificates().isEmpty()));
+    }
+  }
+
+  @Test
+  void clientAuthRequired_withoutACertificate_isRefusedAndReportedOnce() throws Exception {
+    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start()) {
+      try (SSLSocket client = connect(server, null, "TLSv1.3")) {
+        client.getOutputStream().write("no certificate\n".getBytes(UTF_8));
+        assertThatThrownBy(() -> client.getInputStream().read()).isInstanceOf(IOException.class);
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
+      verify(listener, never()).connectionOpened(any());
+      assertThat(delivered).isEmpty();
+    }
+  }
+
+  @Test
+  void clientAuthRequired_anUntrustedCertificate_isRefused() throws Exception {
+    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start()) {
+      try (SSLSocket client = connect(server, TestPki.UNTRUSTED_CLIENT, "TLSv1.2")) {
+        assertThatThrownBy(
+                () -> {
+                  client.startHandshake();
+                  client.getOutputStream().write("untrusted\n".getBytes(UTF_8));
+                  client.getInputStream().read();
+                })
+            .isInstanceOf(IOException.class);
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
+      assertThat(delivered).isEmpty();
+    }
+  }
+
+  @Test
+  void aPlaintextClient_isClosedAndReported_withoutAStackTrace() throws Exception {
+    try (LineServer server = server().start();
+        Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      plain.setSoTimeout((int) TIMEOUT_MILLIS);
+      plain.getOutputStream().write("hello in plaintext\n".getBytes(UTF_8));
+      InputStream in = plain.getInputStream();
+      assertThat(in.read()).isEqualTo(-1);
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(e -> e.getMessage().startsWith("not a TLS handshake: first byte 0x68")));
+      assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSilentClient_failsAtTheHandshakeTimeout() throws Exception {
+    try (LineServer server = server().handshakeTimeout(Duration.ofMillis(200)).start();
+        Socket silent = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      silent.setSoTimeout((int) TIMEOUT_MILLIS);
+      assertThat(silent.getInputStream().read()).isEqualTo(-1);
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+    }
+  }
+
+  @Test
+  void serverClose_sendsCloseNotify() throws Exception {
+    LineServer server = server().start();
+    try (SSLSocket client = connect(server, null, "TLSv1.3")) {
+      client.getOutputStream().write("before close\n".getBytes(UTF_8));
+      assertThat(take().line()).isEqualTo("before close");
+      server.close();
+      assertThat(client.getInputStream().read()).as("close_notify reads as EOF").isEqualTo(-1);
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
+  void behindAProxy_theHeaderComesFirst_thenTls() throws Exception {
+    try (LineServer server = server().proxyProtocol(ProxyProtocol.REQUIRED).start();
+        Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      plain
+          .getOutputStream()
+          .write("PROXY TCP4 192.0.2.10 198.51.100.1 40001 9000\r\n".getBytes(UTF_8));
+      SSLSocket client =
+          (SSLSocket)
+              TestPki.shared()
+                  .clientContext(null)
+                  .getSocketFactory()
+                  .createSocket(plain, "localhost", server.port(), true);
+      try {
+        client.getOutputStream().write("proxied and encrypted\n".getBytes(UTF_8));
+        Delivered line = take();
+        assertThat(line.line()).isEqualTo("proxied and encrypted");
+        assertThat(line.connection().remoteAddress())
+            .isEqualTo(new java.net.InetSocketAddress("192.0.2.10", 40001));
+        assertThat(line.connection().tlsSession()).isNotNull();
+      } finally {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void clientAuthWithoutTls_failsAtStart() {
+    assertThatThrownBy(
+            () ->
+                LineServer.builder()
+                    .port(0)
+                    .sink(line -> {})
+                    .clientAuth(ClientAuth.REQUIRED)
+                    .start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("clientAuth: REQUIRED without tls (expected: tls(SSLContext) too)");
+  }
+}

@@ -1,0 +1,53 @@
+package dev.lineserver.internal;
+
+import dev.lineserver.TestPki;
+import java.nio.file.Path;
+import java.security.Security;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import javax.net.ssl.SSLContext;
+
+/**
+ * Run by {@code TlsStageTest} in a child JVM, because the JDK reads {@code jdk.tls.keyLimits} once
+ * per JVM: with AES-GCM keys good for 16 KiB, a TLS 1.3 client and the stage both update their keys
+ * many times while the client sends 256 KiB through a {@link TlsLink}. Prints "key updates OK" once
+ * every byte arrived and the stage answered; anything else is a failure. Argument: the directory of
+ * a {@link TestPki}.
+ */
+final class TlsKeyUpdateProgram {
+  private TlsKeyUpdateProgram() {}
+
+  public static void main(String[] args) throws Exception {
+    Security.setProperty("jdk.tls.keyLimits", "AES/GCM/NoPadding KeyUpdate 2^14");
+    TestPki pki = TestPki.load(Path.of(args[0]));
+    SSLContext server = pki.serverContext();
+    SSLContext client = pki.clientContext(null);
+    long seed = 0x4B45_5955L;
+    TlsLink link =
+        new TlsLink(
+            TlsLink.serverEngine(server, "TLSv1.3"),
+            TlsLink.clientEngine(client, "TLSv1.3"),
+            TlsLink.random(new SplittableRandom(seed), 20_000));
+    link.handshake();
+    long handshakeBytes = link.takenFromStage();
+
+    byte[] data = new byte[256 * 1024];
+    new SplittableRandom(seed).nextBytes(data);
+    for (int from = 0; from < data.length; from += 4096) {
+      link.send(Arrays.copyOfRange(data, from, Math.min(data.length, from + 4096)));
+      link.pump();
+    }
+
+    if (!Arrays.equals(link.serverReceived(), data)) {
+      throw new AssertionError("plaintext differs, " + link.serverReceived().length + " bytes");
+    }
+    if (link.clientFailure() != null) {
+      throw new AssertionError("client failed", link.clientFailure());
+    }
+    long keyUpdateBytes = link.takenFromStage() - handshakeBytes;
+    if (keyUpdateBytes == 0) {
+      throw new AssertionError("the stage sent no KeyUpdate: is jdk.tls.keyLimits in effect?");
+    }
+    System.out.println("key updates OK: the stage sent " + keyUpdateBytes + " bytes of them");
+  }
+}
