@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lineserver.ConnectionLines.Delivered;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -13,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,9 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code send-proxy} (v1) and {@code send-proxy-v2}: the sink sees each client's own address.
  */
 final class HaproxyTest {
-  private record Delivered(ConnectionInfo connection, String line) {}
-
-  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final ConnectionLines delivered = new ConnectionLines();
   private Process haproxy;
 
   @AfterEach
@@ -51,7 +48,7 @@ final class HaproxyTest {
         LineServer.builder()
             .port(0)
             .proxyProtocol(ProxyProtocol.REQUIRED)
-            .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+            .connectionSink(delivered)
             .start()) {
       int front = freePort();
       Path config = dir.resolve("haproxy.cfg");
@@ -86,7 +83,7 @@ final class HaproxyTest {
           client.bind(new InetSocketAddress(InetAddress.getByName(source), 0));
           client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), front));
           client.getOutputStream().write(("position from " + source + "\n").getBytes(UTF_8));
-          Delivered line = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          Delivered line = delivered.take();
           assertThat(line).as("a line through haproxy; see %s", dir).isNotNull();
           assertThat(line.line()).isEqualTo("position from " + source);
           assertThat(line.connection().remoteAddress()).isEqualTo(client.getLocalSocketAddress());

@@ -11,14 +11,12 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.ConnectionLines.Delivered;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,9 +31,7 @@ final class ProxyProtocolTest {
   private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
   private static final String V1 = "PROXY TCP4 192.0.2.10 198.51.100.1 40001 9000\r\n";
 
-  private record Delivered(ConnectionInfo connection, String line) {}
-
-  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final ConnectionLines delivered = new ConnectionLines();
   private final LineServerListener listener = mock(LineServerListener.class);
 
   @AfterEach
@@ -47,14 +43,8 @@ final class ProxyProtocolTest {
     return LineServer.builder()
         .port(0)
         .proxyProtocol(mode)
-        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .connectionSink(delivered)
         .listener(listener);
-  }
-
-  private Delivered take() throws InterruptedException {
-    Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    assertThat(next).as("a line within %d s", Lines.TIMEOUT_SECONDS).isNotNull();
-    return next;
   }
 
   /** A v2 PROXY TCP4 header for 203.0.113.7:5555 → 10.0.0.1:9000, with one TLV after it. */
@@ -73,13 +63,13 @@ final class ProxyProtocolTest {
         Client client = new Client(server)) {
       client.send(V1 + "first line in the header's read\nsecond\n");
 
-      Delivered first = take();
+      Delivered first = delivered.take();
       assertThat(first.line()).isEqualTo("first line in the header's read");
       assertThat(first.connection().remoteAddress())
           .isEqualTo(new InetSocketAddress("192.0.2.10", 40001));
       assertThat(first.connection().proxyAddress())
           .isEqualTo(client.socket.getLocalSocketAddress());
-      assertThat(take().line()).isEqualTo("second");
+      assertThat(delivered.take().line()).isEqualTo("second");
       verify(listener)
           .connectionOpened(
               argThat(c -> c.remoteAddress().equals(new InetSocketAddress("192.0.2.10", 40001))));
@@ -94,7 +84,7 @@ final class ProxyProtocolTest {
         client.send(new byte[] {b});
       }
       client.send("after v2\n");
-      Delivered line = take();
+      Delivered line = delivered.take();
       assertThat(line.line()).isEqualTo("after v2");
       assertThat(line.connection().remoteAddress())
           .isEqualTo(new InetSocketAddress("203.0.113.7", 5555));
@@ -117,7 +107,7 @@ final class ProxyProtocolTest {
                       e.getMessage()
                           .equals(
                               "not a PROXY protocol header: \"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\"")));
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
       verify(listener, never()).connectionOpened(any());
       verify(listener, never()).connectionClosed(any(), any());
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
@@ -151,7 +141,7 @@ final class ProxyProtocolTest {
       }
       verify(listener, timeout(TIMEOUT_MILLIS))
           .handshakeFailed(any(), argThat(e -> e.getMessage().contains("PROXY")));
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
@@ -164,7 +154,7 @@ final class ProxyProtocolTest {
       verify(listener, timeout(TIMEOUT_MILLIS))
           .handshakeFailed(
               any(), argThat(e -> e.getMessage().contains("ended inside its PROXY header")));
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
@@ -185,14 +175,14 @@ final class ProxyProtocolTest {
         Client plain = new Client(server);
         Client proxied = new Client(server)) {
       plain.send("PR").send("IORITY 1\nnext\n");
-      assertThat(take().line()).isEqualTo("PRIORITY 1");
-      Delivered next = take();
+      assertThat(delivered.take().line()).isEqualTo("PRIORITY 1");
+      Delivered next = delivered.take();
       assertThat(next.line()).isEqualTo("next");
       assertThat(next.connection().remoteAddress()).isEqualTo(plain.socket.getLocalSocketAddress());
       assertThat(next.connection().proxyAddress()).isNull();
 
       proxied.send(V1 + "via proxy\n");
-      Delivered line = take();
+      Delivered line = delivered.take();
       assertThat(line.line()).isEqualTo("via proxy");
       assertThat(line.connection().remoteAddress())
           .isEqualTo(new InetSocketAddress("192.0.2.10", 40001));
@@ -205,7 +195,7 @@ final class ProxyProtocolTest {
         Client client = new Client(server)) {
       client.send("PRO");
       client.shutdownOutput();
-      assertThat(take().line()).isEqualTo("PRO");
+      assertThat(delivered.take().line()).isEqualTo("PRO");
     }
   }
 
@@ -218,7 +208,7 @@ final class ProxyProtocolTest {
       verify(listener, timeout(TIMEOUT_MILLIS))
           .connectionRefused(
               eq(new InetSocketAddress("192.0.2.10", 40001)), eq(RefusalReason.NOT_ALLOWED));
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
       assertThat(server.stats().connectionsClosed().get(CloseReason.NOT_ALLOWED)).isEqualTo(1);
     }
   }

@@ -9,11 +9,9 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.ConnectionLines.Delivered;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,9 +22,7 @@ import org.junit.jupiter.api.Test;
 final class TlsPeersTest {
   private static final String INPUT = "first\r\nsecond\n\nno newline at the end";
 
-  private record Delivered(ConnectionInfo connection, String line) {}
-
-  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final ConnectionLines delivered = new ConnectionLines();
   private final LineServerListener listener = mock(LineServerListener.class);
 
   @AfterEach
@@ -39,25 +35,13 @@ final class TlsPeersTest {
         .port(0)
         .tls(TestPki.shared().serverContext())
         .clientAuth(clientAuth)
-        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .connectionSink(delivered)
         .listener(listener)
         .start();
   }
 
-  private List<Delivered> take(int count) throws InterruptedException {
-    List<Delivered> taken = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      assertThat(next)
-          .as("line %d of %d within %d s", i + 1, count, Lines.TIMEOUT_SECONDS)
-          .isNotNull();
-      taken.add(next);
-    }
-    return taken;
-  }
-
   private void assertInputArrived(String subject) throws InterruptedException {
-    List<Delivered> lines = take(4);
+    List<Delivered> lines = delivered.take(4);
     assertThat(lines)
         .extracting(Delivered::line)
         .containsExactly("first", "second", "", "no newline at the end");
@@ -125,9 +109,9 @@ final class TlsPeersTest {
   void opensslAndSocat_withoutACertificate_servedWhenNotRequired() throws Exception {
     try (LineServer server = start(ClientAuth.NONE)) {
       Peers.run(opensslClient(server, false), INPUT);
-      assertThat(take(4)).extracting(Delivered::line).endsWith("no newline at the end");
+      assertThat(delivered.take(4)).extracting(Delivered::line).endsWith("no newline at the end");
       Peers.run(socatClient(server, false), INPUT);
-      List<Delivered> lines = take(4);
+      List<Delivered> lines = delivered.take(4);
       assertThat(lines).extracting(Delivered::line).endsWith("no newline at the end");
       assertThat(lines.get(0).connection().peerCertificates()).isEmpty();
     }
@@ -141,7 +125,7 @@ final class TlsPeersTest {
       verify(listener, timeout(Lines.TIMEOUT_SECONDS * 1000).times(2))
           .handshakeFailed(any(), argThat(e -> e instanceof javax.net.ssl.SSLException));
       verify(listener, never()).connectionOpened(any());
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
     }
   }
 }

@@ -11,15 +11,13 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.ConnectionLines.Delivered;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -34,9 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class TlsTest {
   private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
 
-  private record Delivered(ConnectionInfo connection, String line) {}
-
-  private final BlockingQueue<Delivered> delivered = new LinkedBlockingQueue<>();
+  private final ConnectionLines delivered = new ConnectionLines();
   private final LineServerListener listener = mock(LineServerListener.class);
 
   @AfterEach
@@ -48,14 +44,8 @@ final class TlsTest {
     return LineServer.builder()
         .port(0)
         .tls(TestPki.shared().serverContext())
-        .connectionSink((connection, line) -> delivered.add(new Delivered(connection, line)))
+        .connectionSink(delivered)
         .listener(listener);
-  }
-
-  private Delivered take() throws InterruptedException {
-    Delivered next = delivered.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    assertThat(next).as("a line within %d s", Lines.TIMEOUT_SECONDS).isNotNull();
-    return next;
   }
 
   private static SSLSocket connect(LineServer server, @Nullable String certificate, String protocol)
@@ -83,18 +73,18 @@ final class TlsTest {
         out.write("x".repeat(40_000).getBytes(UTF_8)); // over two records
         out.write("\nthe tail".getBytes(UTF_8));
         out.flush();
-        assertThat(take().line()).isEqualTo("a");
-        Delivered b = take();
+        assertThat(delivered.take().line()).isEqualTo("a");
+        Delivered b = delivered.take();
         assertThat(b.line()).isEqualTo("b");
         assertThat(b.connection().tlsSession().getProtocol()).isEqualTo(protocol);
         assertThat(b.connection().peerCertificates()).isEmpty();
-        assertThat(take().line()).isEqualTo("c\rd");
-        assertThat(take().line()).isEmpty();
-        assertThat(take().line()).hasSize(40_000);
+        assertThat(delivered.take().line()).isEqualTo("c\rd");
+        assertThat(delivered.take().line()).isEmpty();
+        assertThat(delivered.take().line()).hasSize(40_000);
       } finally {
         client.close(); // sends close_notify
       }
-      assertThat(take().line()).isEqualTo("the tail");
+      assertThat(delivered.take().line()).isEqualTo("the tail");
       verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
     }
   }
@@ -104,7 +94,7 @@ final class TlsTest {
     try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start();
         SSLSocket client = connect(server, TestPki.CLIENT, "TLSv1.3")) {
       client.getOutputStream().write("from a gateway\n".getBytes(UTF_8));
-      Delivered line = take();
+      Delivered line = delivered.take();
       assertThat(line.line()).isEqualTo("from a gateway");
       assertThat(line.connection().peerCertificates().get(0).getSubjectX500Principal().getName())
           .isEqualTo("CN=trusted client");
@@ -121,7 +111,7 @@ final class TlsTest {
       }
       verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
       verify(listener, never()).connectionOpened(any());
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
@@ -138,7 +128,7 @@ final class TlsTest {
             .isInstanceOf(IOException.class);
       }
       verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
-      assertThat(delivered).isEmpty();
+      assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
@@ -174,7 +164,7 @@ final class TlsTest {
     LineServer server = server().start();
     try (SSLSocket client = connect(server, null, "TLSv1.3")) {
       client.getOutputStream().write("before close\n".getBytes(UTF_8));
-      assertThat(take().line()).isEqualTo("before close");
+      assertThat(delivered.take().line()).isEqualTo("before close");
       server.close();
       assertThat(client.getInputStream().read()).as("close_notify reads as EOF").isEqualTo(-1);
     } finally {
@@ -197,7 +187,7 @@ final class TlsTest {
                   .createSocket(plain, "localhost", server.port(), true);
       try {
         client.getOutputStream().write("proxied and encrypted\n".getBytes(UTF_8));
-        Delivered line = take();
+        Delivered line = delivered.take();
         assertThat(line.line()).isEqualTo("proxied and encrypted");
         assertThat(line.connection().remoteAddress())
             .isEqualTo(new java.net.InetSocketAddress("192.0.2.10", 40001));
