@@ -10,10 +10,13 @@ import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
 import dev.lineserver.ConnectionLines.Delivered;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * TLS clients a user would point at the port: {@code openssl s_client} and {@code socat OPENSSL:},
@@ -114,6 +117,67 @@ final class TlsPeersTest {
       List<Delivered> lines = delivered.take(4);
       assertThat(lines).extracting(Delivered::line).endsWith("no newline at the end");
       assertThat(lines.get(0).connection().peerCertificates()).isEmpty();
+    }
+  }
+
+  /** The README's commands for a test CA, a server and a client certificate, as written there. */
+  private static final String README_PKI =
+      String.join(
+          "\n",
+          "set -e",
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \\",
+          "  -subj \"/CN=ingest test CA\" -keyout ca.key -out ca.pem",
+          "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj \"/CN=localhost\" \\",
+          "  -keyout server.key -out server.csr",
+          "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 \\",
+          "  -extfile <(printf \"subjectAltName=DNS:localhost,IP:127.0.0.1\") -out server.pem",
+          "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj \"/CN=gateway-17\" \\",
+          "  -keyout client.key -out client.csr",
+          "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365"
+              + " -out client.pem",
+          "");
+
+  @Test
+  void theReadmesOpensslFiles_loadWithPemFiles_andServeAClientCertificate(@TempDir Path dir)
+      throws Exception {
+    String openssl = Peers.require("openssl", "openssl");
+    Process pki =
+        new ProcessBuilder("bash", "-c", README_PKI)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("pki.log").toFile())
+            .start();
+    assertThat(pki.waitFor(Lines.TIMEOUT_SECONDS * 6, TimeUnit.SECONDS)).isTrue();
+    assertThat(pki.exitValue()).as("the README's openssl commands; see %s", dir).isZero();
+    try (LineServer server =
+        LineServer.builder()
+            .port(0)
+            .tls(
+                PemFiles.serverContext(
+                    dir.resolve("server.pem"), dir.resolve("server.key"), dir.resolve("ca.pem")))
+            .clientAuth(ClientAuth.REQUIRED)
+            .connectionSink(delivered)
+            .listener(listener)
+            .start()) {
+      Peers.run(
+          List.of(
+              openssl,
+              "s_client",
+              "-connect",
+              "127.0.0.1:" + server.port(),
+              "-CAfile",
+              dir.resolve("ca.pem").toString(),
+              "-cert",
+              dir.resolve("client.pem").toString(),
+              "-key",
+              dir.resolve("client.key").toString(),
+              "-quiet",
+              "-no_ign_eof"),
+          INPUT);
+      List<Delivered> lines = delivered.take(4);
+      assertThat(lines.get(3).line()).isEqualTo("no newline at the end");
+      assertThat(lines.get(0).connection().peerCertificates().get(0).getSubjectX500Principal())
+          .hasToString("CN=gateway-17");
     }
   }
 

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
@@ -196,6 +197,39 @@ final class TlsTest {
         client.close();
       }
     }
+  }
+
+  @Test
+  void pemFiles_makeAServerContext_thatVerifiesClients() throws Exception {
+    TestPki pki = TestPki.shared();
+    SSLContext context =
+        PemFiles.serverContext(
+            pki.chainPem(TestPki.SERVER), pki.keyPem(TestPki.SERVER), pki.caPem());
+    try (LineServer server =
+            LineServer.builder()
+                .port(0)
+                .tls(context)
+                .clientAuth(ClientAuth.REQUIRED)
+                .connectionSink(delivered)
+                .start();
+        SSLSocket client = connect(server, TestPki.CLIENT, "TLSv1.3")) {
+      client.getOutputStream().write("via PEM\n".getBytes(UTF_8));
+      Delivered line = delivered.take();
+      assertThat(line.line()).isEqualTo("via PEM");
+      assertThat(line.connection().peerCertificates()).hasSize(2);
+    }
+  }
+
+  @Test
+  void pemFiles_aFileWithoutAKey_failsNamingIt() throws Exception {
+    TestPki pki = TestPki.shared();
+    Path notAKey = pki.chainPem(TestPki.SERVER);
+    assertThatThrownBy(() -> PemFiles.serverContext(notAKey, notAKey))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(notAKey + ": no -----BEGIN PRIVATE KEY----- block");
+    assertThatThrownBy(() -> PemFiles.serverContext(pki.keyPem(TestPki.SERVER), notAKey))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no certificate");
   }
 
   @Test
