@@ -49,12 +49,17 @@ public interface LineServerListener {
    * connection's line buffer is re-created and the following lines are delivered, unless this
    * failure exceeds the restart intensity (then {@link #restartLimitReached} follows).
    *
+   * <p>The default logs the failure with its stack trace at WARNING, at most once a second,
+   * counting the ones it left out: a flood of bad lines does not flood the log.
+   *
    * @param line the line the sink rejected, or {@code null} if the line buffer itself failed
    */
   default void sinkFailed(ConnectionInfo connection, @Nullable String line, Exception error) {
-    Log.LOGGER.log(
-        Level.WARNING,
-        "sink failed on " + Log.describe(connection) + (line == null ? "" : " for line: " + line),
+    Log.SINK_FAILURES.warn(
+        () ->
+            "sink failed on "
+                + Log.describe(connection)
+                + (line == null ? "" : " for line: " + line),
         error);
   }
 

@@ -6,12 +6,14 @@ import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /** The one logger of the library, how it names a connection, and a rate limit for floods. */
 final class Log {
   static final Logger LOGGER = System.getLogger("dev.lineserver");
   static final RateLimited REFUSALS = new RateLimited(TimeUnit.SECONDS.toNanos(1));
   static final RateLimited HANDSHAKES = new RateLimited(TimeUnit.SECONDS.toNanos(1));
+  static final RateLimited SINK_FAILURES = new RateLimited(TimeUnit.SECONDS.toNanos(1));
 
   private Log() {}
 
@@ -38,16 +40,30 @@ final class Log {
     }
 
     void warn(Supplier<String> message) {
+      String text = due(message);
+      if (text != null) {
+        LOGGER.log(Level.WARNING, text);
+      }
+    }
+
+    /** As {@link #warn(Supplier)}, with {@code error}'s stack trace. */
+    void warn(Supplier<String> message, Throwable error) {
+      String text = due(message);
+      if (text != null) {
+        LOGGER.log(Level.WARNING, text, error);
+      }
+    }
+
+    /** The message to log now, with the count left out since the last, or null if not due. */
+    private @Nullable String due(Supplier<String> message) {
       long now = System.nanoTime();
       long due = next.get();
       if (now - due < 0 || !next.compareAndSet(due, now + intervalNanos)) {
         suppressed.incrementAndGet();
-        return;
+        return null;
       }
       long left = suppressed.getAndSet(0);
-      LOGGER.log(
-          Level.WARNING,
-          () -> message.get() + (left == 0 ? "" : " (" + left + " more since the last report)"));
+      return message.get() + (left == 0 ? "" : " (" + left + " more since the last report)");
     }
   }
 }

@@ -317,4 +317,34 @@ final class LineServerLifecycleTest {
     }
     assertThat(log.atLeast(Level.WARNING)).hasSize(1);
   }
+
+  @Test
+  void defaultListener_aFloodOfSinkFailures_logsAtMostOnceASecond_withTheStackTrace()
+      throws Exception {
+    LogCapture log = new LogCapture();
+    LineSink rejecting =
+        line -> {
+          throw new IllegalArgumentException("bad position: " + line);
+        };
+    long started = System.nanoTime();
+    try (LineServer server =
+            LineServer.builder()
+                .port(0)
+                .restartIntensity(1000, Duration.ofMinutes(1))
+                .sink(rejecting)
+                .start();
+        Client client = new Client(server)) {
+      client.send("bad\n".repeat(200));
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().sinkFailures() == 200);
+    } finally {
+      log.close();
+    }
+    long seconds = 1 + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+    List<java.util.logging.LogRecord> failures =
+        log.atLeast(Level.WARNING).stream()
+            .filter(r -> r.getMessage().startsWith("sink failed on"))
+            .toList();
+    assertThat(failures).hasSizeLessThanOrEqualTo((int) seconds + 1);
+    assertThat(failures).allSatisfy(r -> assertThat(r.getThrown()).isNotNull());
+  }
 }
