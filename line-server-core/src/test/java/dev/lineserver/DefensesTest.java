@@ -153,7 +153,9 @@ final class DefensesTest {
         System.out.printf(
             "slowloris: %d rounds, worst delay of a normal line %d ms%n",
             delivered, TimeUnit.NANOSECONDS.toMillis(worstDelayNanos));
-        assertThat(TimeUnit.NANOSECONDS.toMillis(worstDelayNanos)).isLessThan(100);
+        // Not a speed test: a normal line held up by the slow connections would wait for one of
+        // their 2 s deadlines. A noisy machine (CI, builds beside it) adds tens of milliseconds.
+        assertThat(TimeUnit.NANOSECONDS.toMillis(worstDelayNanos)).isLessThan(1_000);
         assertThat(delivered).isGreaterThanOrEqualTo(15); // the 2 s deadline was not cut short
       } finally {
         for (SocketChannel channel : slow) {
