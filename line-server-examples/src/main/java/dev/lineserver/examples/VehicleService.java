@@ -1,6 +1,7 @@
 package dev.lineserver.examples;
 
 import dev.lineserver.LineServer;
+import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -15,10 +16,13 @@ import org.jspecify.annotations.Nullable;
  * A vehicle-location service: vehicles (or gateways) connect over TCP and send one line per
  * position, {@code vehicleId,epochMillis,lat,lon,speedKmh,heading}; the service keeps each
  * vehicle's latest position and prints a summary every second. Unless told {@code --no-simulate},
- * it also runs a {@link FleetSimulator} against itself, so starting it shows traffic at once.
+ * it also runs a {@link FleetSimulator} against itself, so starting it shows traffic at once. With
+ * {@code --metrics-port}, it serves the server's {@link LineServerMetrics} as Prometheus text at
+ * {@code /metrics}.
  *
  * <pre>
- * java dev.lineserver.examples.VehicleService --port 9000 --simulate 200 --connections 8
+ * java dev.lineserver.examples.VehicleService --port 9000 --simulate 200 --connections 8 \
+ *     --metrics-port 9100
  * </pre>
  */
 public final class VehicleService implements AutoCloseable {
@@ -36,7 +40,9 @@ public final class VehicleService implements AutoCloseable {
         --no-simulate          only listen
         --connections N        connections the simulation uses (default: 8)
         --rate R               positions per simulated vehicle per second (default: 1)
-        --malformed-every N    simulate about 1 malformed line in N; 0 never (default: 1000)""";
+        --malformed-every N    simulate about 1 malformed line in N; 0 never (default: 1000)
+        --metrics-port N       serve Prometheus text at /metrics on port N of the --bind \
+      address; 0 picks a free one (default: off)""";
 
   private static final int DEFAULT_PORT = 9000;
 
@@ -44,6 +50,7 @@ public final class VehicleService implements AutoCloseable {
   private final LineServer server;
   private final SummaryPrinter summary;
   private final @Nullable FleetSimulator simulator;
+  private final @Nullable MetricsEndpoint metrics;
   private final PrintStream out;
   private boolean closed;
 
@@ -51,6 +58,7 @@ public final class VehicleService implements AutoCloseable {
    * What to run; see {@link #USAGE}.
    *
    * @param simulatedVehicles 0 to only listen
+   * @param metricsPort -1 to serve no metrics, 0 for any free port
    */
   record Options(
       InetAddress bindAddress,
@@ -58,13 +66,15 @@ public final class VehicleService implements AutoCloseable {
       int simulatedVehicles,
       int simulatedConnections,
       double simulatedRate,
-      int malformedEvery) {
+      int malformedEvery,
+      int metricsPort) {
 
     Options {
       Args.checkRange("port", port, 0, 65535);
       Args.checkRange("simulatedVehicles", simulatedVehicles, 0, 10_000_000);
       Args.checkRange("simulatedConnections", simulatedConnections, 1, 10_000);
       Args.checkRange("malformedEvery", malformedEvery, 0, Integer.MAX_VALUE);
+      Args.checkRange("metricsPort", metricsPort, -1, 65535);
     }
 
     static Options parse(String[] args) {
@@ -72,7 +82,13 @@ public final class VehicleService implements AutoCloseable {
           Args.parse(
               args,
               Set.of(
-                  "--port", "--bind", "--simulate", "--connections", "--rate", "--malformed-every"),
+                  "--port",
+                  "--bind",
+                  "--simulate",
+                  "--connections",
+                  "--rate",
+                  "--malformed-every",
+                  "--metrics-port"),
               Set.of("--no-simulate"));
       if (parsed.flag("--no-simulate") && parsed.string("--simulate") != null) {
         throw new IllegalArgumentException("--no-simulate: given with --simulate (expected: one)");
@@ -83,7 +99,8 @@ public final class VehicleService implements AutoCloseable {
           parsed.flag("--no-simulate") ? 0 : parsed.integer("--simulate", 200, 1, 10_000_000),
           parsed.integer("--connections", 8, 1, 10_000),
           parsed.decimal("--rate", 1, 0.001, 100_000),
-          parsed.integer("--malformed-every", 1000, 0, Integer.MAX_VALUE));
+          parsed.integer("--malformed-every", 1000, 0, Integer.MAX_VALUE),
+          parsed.integer("--metrics-port", -1, 0, 65535));
     }
 
     private static int defaultPort() {
@@ -116,19 +133,21 @@ public final class VehicleService implements AutoCloseable {
       LineServer server,
       SummaryPrinter summary,
       @Nullable FleetSimulator simulator,
+      @Nullable MetricsEndpoint metrics,
       PrintStream out) {
     this.tracker = tracker;
     this.server = server;
     this.summary = summary;
     this.simulator = simulator;
+    this.metrics = metrics;
     this.out = out;
   }
 
   /**
-   * Starts the server, the summary and, if asked for, the simulation.
+   * Starts the server, the summary and, if asked for, the metrics endpoint and the simulation.
    *
    * @param out where the summary lines go
-   * @throws IOException if the port cannot be bound or the simulation cannot connect
+   * @throws IOException if a port cannot be bound or the simulation cannot connect
    */
   static VehicleService start(Options options, PrintStream out) throws IOException {
     VehicleTracker tracker = new VehicleTracker();
@@ -155,17 +174,34 @@ public final class VehicleService implements AutoCloseable {
       server.close();
       throw e;
     }
-    FleetSimulator simulator = null;
-    if (options.simulatedVehicles() > 0) {
+    MetricsEndpoint metrics = null;
+    if (options.metricsPort() >= 0) {
       try {
-        simulator = FleetSimulator.start(simulation(options, server.port()));
+        metrics =
+            MetricsEndpoint.start(
+                options.bindAddress(),
+                options.metricsPort(),
+                new LineServerMetrics(server, Tags.of("server", "vehicles")));
       } catch (IOException | RuntimeException e) {
         summary.close();
         server.close();
         throw e;
       }
     }
-    return new VehicleService(tracker, server, summary, simulator, out);
+    FleetSimulator simulator = null;
+    if (options.simulatedVehicles() > 0) {
+      try {
+        simulator = FleetSimulator.start(simulation(options, server.port()));
+      } catch (IOException | RuntimeException e) {
+        if (metrics != null) {
+          metrics.close();
+        }
+        summary.close();
+        server.close();
+        throw e;
+      }
+    }
+    return new VehicleService(tracker, server, summary, simulator, metrics, out);
   }
 
   /** A simulation that connects to this service, wherever it listens. */
@@ -195,10 +231,15 @@ public final class VehicleService implements AutoCloseable {
     return simulator;
   }
 
+  /** Where the metrics are served, or {@code null} without {@code --metrics-port}. */
+  @Nullable String metricsUrl() {
+    return metrics == null ? null : metrics.url();
+  }
+
   /**
-   * Stops the simulation, then the server, then the summary, and prints the totals. The simulation
-   * goes first: the server's close waits for connections to go quiet, and simulated ones never
-   * would. Idempotent; a second caller waits for the first.
+   * Stops the simulation, then the server, then the summary and the metrics endpoint, and prints
+   * the totals. The simulation goes first: the server's close waits for connections to go quiet,
+   * and simulated ones never would. Idempotent; a second caller waits for the first.
    */
   @Override
   public synchronized void close() {
@@ -211,6 +252,9 @@ public final class VehicleService implements AutoCloseable {
     }
     server.close();
     summary.close();
+    if (metrics != null) {
+      metrics.close();
+    }
     out.printf(
         Locale.ROOT,
         "stopped: lines=%d vehicles=%d rejected=%d%n",
@@ -254,6 +298,10 @@ public final class VehicleService implements AutoCloseable {
                 ", simulating %d vehicles over %d connections",
                 options.simulatedVehicles(),
                 Math.min(options.simulatedConnections(), options.simulatedVehicles())));
+    String metricsUrl = service.metricsUrl();
+    if (metricsUrl != null) {
+      System.out.println("metrics at " + metricsUrl);
+    }
     // main returns; the server's threads are not daemons and keep the service running.
   }
 }

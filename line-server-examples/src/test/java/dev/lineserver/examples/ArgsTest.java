@@ -54,6 +54,22 @@ final class ArgsTest {
     assertThat(options.bindAddress()).isEqualTo(InetAddress.getLoopbackAddress());
     assertThat(options.simulatedVehicles()).isEqualTo(200);
     assertThat(options.simulatedConnections()).isEqualTo(8);
+    assertThat(options.metricsPort()).isEqualTo(-1);
+  }
+
+  @Test
+  void vehicleServiceOptions_metricsPort_read() {
+    VehicleService.Options options =
+        VehicleService.Options.parse(new String[] {"--metrics-port", "9100"});
+
+    assertThat(options.metricsPort()).isEqualTo(9100);
+  }
+
+  @Test
+  void vehicleServiceOptions_metricsPortOutOfRange_throws() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> VehicleService.Options.parse(new String[] {"--metrics-port", "-1"}))
+        .withMessage("--metrics-port: -1 (expected: 0..65535)");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.lineserver.examples;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
@@ -10,8 +11,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.BindException;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -22,6 +29,14 @@ final class VehicleServiceTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
   private static final long SEED = 20240607L;
+
+  // Series of the Prometheus page, as scraped.
+  private static final String LINES = "lineserver_lines_total{server=\"vehicles\"}";
+  private static final String ACCEPTED =
+      "lineserver_connections_accepted_total{server=\"vehicles\"}";
+  private static final String OPEN = "lineserver_connections_open{server=\"vehicles\"}";
+  private static final String CLOSED_AT_EOF =
+      "lineserver_connections_closed_total{reason=\"peer_eof\",server=\"vehicles\"}";
 
   private final ByteArrayOutputStream output = new ByteArrayOutputStream();
   private final PrintStream out = new PrintStream(output, true, UTF_8);
@@ -36,6 +51,8 @@ final class VehicleServiceTest {
                     .noneMatch(
                         name ->
                             name.startsWith("line-server")
+                                // the JDK HttpServer's dispatcher, behind MetricsEndpoint
+                                || name.equals("HTTP-Dispatcher")
                                 || name.startsWith(FleetSimulator.THREAD_PREFIX)
                                 || name.startsWith(VehicleService.THREAD_PREFIX)));
   }
@@ -97,7 +114,7 @@ final class VehicleServiceTest {
 
   @Test
   void start_withSimulation_printsSummaryLines() throws IOException {
-    VehicleService.Options options = new VehicleService.Options(LOOPBACK, 0, 20, 2, 10, 1000);
+    VehicleService.Options options = new VehicleService.Options(LOOPBACK, 0, 20, 2, 10, 1000, -1);
     try (VehicleService service = VehicleService.start(options, out)) {
       assertThat(service.simulator()).isNotNull();
 
@@ -106,6 +123,50 @@ final class VehicleServiceTest {
     assertThat(output.toString(UTF_8))
         .containsPattern("lines/s=\\d+ vehicles=\\d+ rejected=\\d+ connections=\\d+")
         .contains("stopped: lines=");
+  }
+
+  @Test
+  void start_withMetricsPort_servesCountersThatFollowTheTraffic() throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    URI uri;
+    try (VehicleService service = VehicleService.start(listenOnlyWithMetrics(0), out)) {
+      uri = URI.create(requireNonNull(service.metricsUrl()));
+      assertThat(uri.getPort()).isPositive();
+      String before = scrape(client, uri);
+      assertThat(value(before, LINES)).isZero();
+      assertThat(value(before, CLOSED_AT_EOF)).isZero();
+
+      String lines = "bus-1,1000,52.5,13.4,30,90\n".repeat(5) + "garbage\n";
+      try (Socket socket = new Socket(LOOPBACK, service.port())) {
+        socket.getOutputStream().write(lines.getBytes(UTF_8));
+        socket.getOutputStream().flush();
+
+        await().atMost(TIMEOUT).until(() -> value(scrape(client, uri), LINES) == 6);
+        String during = scrape(client, uri);
+        assertThat(value(during, ACCEPTED)).isEqualTo(1);
+        assertThat(value(during, OPEN)).isEqualTo(1);
+        assertThat(value(during, "lineserver_received_bytes_total{server=\"vehicles\"}"))
+            .isEqualTo(lines.length());
+        assertThat(value(during, "lineserver_sink_failures_total{server=\"vehicles\"}"))
+            .isEqualTo(1);
+      }
+
+      await().atMost(TIMEOUT).until(() -> value(scrape(client, uri), CLOSED_AT_EOF) == 1);
+      String after = scrape(client, uri);
+      assertThat(value(after, OPEN)).isZero();
+      assertThat(value(after, ACCEPTED)).isEqualTo(1);
+      assertThat(value(after, LINES)).isEqualTo(6);
+    }
+    // Stopped with the service: the port is released (the thread check follows in @AfterEach).
+    assertThatExceptionOfType(ConnectException.class).isThrownBy(() -> scrape(client, uri));
+  }
+
+  @Test
+  void start_metricsPortInUse_throwsAndLeavesNothingRunning() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK)) {
+      assertThatExceptionOfType(BindException.class)
+          .isThrownBy(() -> VehicleService.start(listenOnlyWithMetrics(taken.getLocalPort()), out));
+    }
   }
 
   @Test
@@ -118,7 +179,35 @@ final class VehicleServiceTest {
   }
 
   private static VehicleService.Options listenOnly(int port) {
-    return new VehicleService.Options(LOOPBACK, port, 0, 1, 1, 0);
+    return new VehicleService.Options(LOOPBACK, port, 0, 1, 1, 0, -1);
+  }
+
+  private static VehicleService.Options listenOnlyWithMetrics(int metricsPort) {
+    return new VehicleService.Options(LOOPBACK, 0, 0, 1, 1, 0, metricsPort);
+  }
+
+  /** GETs the metrics page and checks it is Prometheus text. */
+  private static String scrape(HttpClient client, URI uri)
+      throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        client.send(
+            HttpRequest.newBuilder(uri).timeout(TIMEOUT).build(),
+            HttpResponse.BodyHandlers.ofString(UTF_8));
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
+    return response.body();
+  }
+
+  /**
+   * The value of one series in a Prometheus text page, e.g. {@code lineserver_lines_total{...}}.
+   */
+  private static double value(String page, String series) {
+    return page.lines()
+        .filter(line -> line.startsWith(series + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + series + " in:\n" + page));
   }
 
   private static List<String> liveThreadNames() {
