@@ -10,4 +10,7 @@ module dev.lineserver.examples {
   requires micrometer.core;
   requires micrometer.registry.prometheus;
   requires static org.jspecify;
+  // An automatic module: kafka-clients has no module-info and no Automatic-Module-Name, so the
+  // name comes from its file name, kafka-clients-4.4.0.jar.
+  requires kafka.clients;
 }
