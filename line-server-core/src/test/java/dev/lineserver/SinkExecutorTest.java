@@ -135,6 +135,48 @@ final class SinkExecutorTest {
   }
 
   @Test
+  void pausedReading_isNotTimedAgainstThePeer_noIdleOrLineTimeoutWhileTheSinkIsBehind()
+      throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    Lines lines = new Lines();
+    LineSink slow =
+        line -> {
+          gate.await();
+          lines.accept(line);
+        };
+    ExecutorService executor = Executors.newFixedThreadPool(1);
+    try (LineServer server =
+            LineServer.builder()
+                .port(0)
+                .sinkExecutor(executor)
+                .maxPendingBytes(1024)
+                .idleTimeout(Duration.ofMillis(200))
+                .lineTimeout(Duration.ofMillis(200))
+                .sink(slow)
+                .start();
+        Client client = new Client(server)) {
+      // Enough to spend the budget, ending inside a line the server has not read yet.
+      String full = ("x".repeat(100) + "\n").repeat(100);
+      client.send(full + "the end of a line that ");
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().readsPaused() > 0);
+      // Paused for many timeout periods: neither clock may close the connection meanwhile.
+      await()
+          .during(Duration.ofMillis(1_000))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> server.stats().connectionsOpen() == 1);
+      gate.countDown();
+      client.send("arrived\n");
+      for (int i = 0; i < 100; i++) {
+        assertThat(lines.take()).hasSize(100);
+      }
+      assertThat(lines.take()).isEqualTo("the end of a line that arrived");
+    } finally {
+      gate.countDown();
+      executor.shutdown();
+    }
+  }
+
+  @Test
   void restartIntensity_onTheExecutor_closesOnlyThatConnection() throws Exception {
     Lines lines = new Lines();
     LineSink sink =

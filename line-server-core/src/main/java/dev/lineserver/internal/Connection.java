@@ -300,6 +300,11 @@ final class Connection implements TlsStage.Plaintext {
     paused = false;
     if (wasPaused && !closed && selectionKey != null && selectionKey.isValid()) {
       selectionKey.interestOps(interestOps());
+      // The peer was held back by us: its idle and line clocks start again now.
+      lastReadNanos = System.nanoTime();
+      if (partialSinceNanos != 0) {
+        partialSinceNanos = lastReadNanos;
+      }
     }
   }
 
@@ -352,6 +357,9 @@ final class Connection implements TlsStage.Plaintext {
    * never times out a peer whose bytes have arrived.
    */
   void checkTimeouts(long now, long idleNanos, long lineNanos, ByteBuffer readBuffer) {
+    if (paused) {
+      return; // the server stopped reading, not the peer sending: no clock runs against it
+    }
     if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
       onReadable(readBuffer);
       if (!closed && !announced) {
