@@ -28,6 +28,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -146,6 +147,83 @@ final class KafkaLineSinkTest {
     assertThat(sink.acknowledged()).isEqualTo(sink.sent());
     List<ConsumerRecord<byte[], byte[]>> records = consumeAll(topic, sink.sent());
     // Each connection was cut somewhere: what reached the sink is a prefix of what it sent.
+    assertExactlyOnceInOrder(records);
+  }
+
+  @Test
+  void accept_brokerStoppedAndRestarted_pausesReadingLosesNothingAndResumes() throws Exception {
+    String topic = newTopic();
+    int brokerId = cluster.brokers().keySet().iterator().next();
+    Map<String, Object> config = KafkaLineSink.producerConfig(cluster.bootstrapServers());
+    // Small buffers, so a stopped broker fills them at once and the sink blocks.
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, 16 * 1024);
+    config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024);
+    config.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+    ExecutorService executor = Executors.newFixedThreadPool(2);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong[] written = {new AtomicLong(), new AtomicLong()};
+    List<Thread> senders = new ArrayList<>();
+    KafkaLineSink sink =
+        KafkaLineSink.create(config, topic, KafkaLineSink.firstField((byte) ','), false);
+    try {
+      try (LineServer server =
+          LineServer.builder()
+              .port(0)
+              .sinkExecutor(executor)
+              .maxPendingBytes(64 * 1024)
+              .byteSink(sink)
+              .start()) {
+        for (int c = 0; c < written.length; c++) {
+          int connection = c;
+          senders.add(start(() -> sendUntil(server.port(), connection, stop, written[connection])));
+        }
+        await().atMost(TIMEOUT).until(() -> sink.acknowledged() >= 5_000);
+
+        cluster.brokers().get(brokerId).shutdown();
+        cluster.brokers().get(brokerId).awaitShutdown();
+        // The sink blocks in send, the server stops reading, TCP stops the senders: their count
+        // stands still across two polls half a second apart while nothing is acknowledged.
+        long[] last = {-1};
+        await()
+            .atMost(TIMEOUT)
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  long now = written[0].get() + written[1].get();
+                  boolean still = now == last[0];
+                  last[0] = now;
+                  return still;
+                });
+        assertThat(server.stats().readsPaused()).isPositive();
+        assertThat(server.stats().sinkPendingBytes()).isPositive();
+        long ackedWhileDown = sink.acknowledged();
+
+        cluster.restartBroker(brokerId, Map.of());
+        await()
+            .atMost(TIMEOUT)
+            .untilAsserted(
+                () ->
+                    assertThat(sink.acknowledged())
+                        .as(
+                            "acknowledged after the restart; sent=%d failed=%d failure=%s stats=%s",
+                            sink.sent(), sink.failedSends(), sink.failure(), server.stats())
+                        .isGreaterThanOrEqualTo(ackedWhileDown + 5_000));
+        stop.set(true);
+        for (Thread sender : senders) {
+          sender.join(TIMEOUT.toMillis());
+        }
+      }
+      sink.close();
+      assertThat(sink.failedSends()).isZero();
+      assertThat(sink.acknowledged()).isEqualTo(written[0].get() + written[1].get());
+    } finally {
+      stop.set(true);
+      sink.close();
+      executor.shutdown();
+    }
+
+    List<ConsumerRecord<byte[], byte[]>> records =
+        consumeAll(topic, written[0].get() + written[1].get());
     assertExactlyOnceInOrder(records);
   }
 
