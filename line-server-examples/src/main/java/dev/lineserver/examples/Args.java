@@ -1,9 +1,11 @@
 package dev.lineserver.examples;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,6 +18,25 @@ final class Args {
   private final Set<String> flags = new HashSet<>();
 
   private Args() {}
+
+  /**
+   * A program's options from {@code args}, or null after printing {@code usage} for {@code --help};
+   * a bad argument prints its error and the usage, and exits with status 2.
+   */
+  static <O> @Nullable O optionsOrExit(String[] args, String usage, Function<String[], O> parse) {
+    if (Arrays.asList(args).contains("--help")) {
+      System.out.println(usage);
+      return null;
+    }
+    try {
+      return parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println(usage);
+      System.exit(2);
+      return null;
+    }
+  }
 
   /**
    * Parses {@code args}, knowing which names take a value and which are flags.

@@ -348,17 +348,8 @@ public final class FleetSimulator implements AutoCloseable {
 
   /** Runs a simulator until its duration ends or Ctrl-C; see {@link #USAGE}. */
   public static void main(String[] args) throws InterruptedException {
-    if (Arrays.asList(args).contains("--help")) {
-      System.out.println(USAGE);
-      return;
-    }
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.err.println(USAGE);
-      System.exit(2);
+    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    if (options == null) {
       return;
     }
     FleetSimulator simulator;

@@ -9,7 +9,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -229,17 +228,8 @@ public final class KafkaForwarder implements AutoCloseable {
 
   /** Runs the forwarder until Ctrl-C; see {@link #USAGE}. */
   public static void main(String[] args) {
-    if (Arrays.asList(args).contains("--help")) {
-      System.out.println(USAGE);
-      return;
-    }
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.err.println(USAGE);
-      System.exit(2);
+    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    if (options == null) {
       return;
     }
     KafkaForwarder forwarder;

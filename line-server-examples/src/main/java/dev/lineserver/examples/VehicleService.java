@@ -7,7 +7,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -265,17 +264,8 @@ public final class VehicleService implements AutoCloseable {
 
   /** Runs the service until Ctrl-C; see {@link #USAGE}. */
   public static void main(String[] args) {
-    if (Arrays.asList(args).contains("--help")) {
-      System.out.println(USAGE);
-      return;
-    }
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.err.println(USAGE);
-      System.exit(2);
+    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    if (options == null) {
       return;
     }
     VehicleService service;
