@@ -139,113 +139,34 @@ public final class AddressRanges {
 
   /** Returns {high, low} of an IPv4 or IPv6 literal, or null if it is not one. */
   private static long @Nullable [] address(String literal) {
-    if (literal.indexOf(':') < 0) {
-      long ipv4 = ipv4(literal);
-      return ipv4 < 0 ? null : new long[] {0, MAPPED | ipv4};
-    }
-    int[] words = new int[8];
-    int hexWords = 8;
-    String hex = literal;
-    if (literal.indexOf('.') >= 0) {
-      int colon = literal.lastIndexOf(':');
-      long ipv4 = ipv4(literal.substring(colon + 1));
-      if (ipv4 < 0) {
-        return null;
-      }
-      words[6] = (int) (ipv4 >>> 16);
-      words[7] = (int) (ipv4 & 0xffff);
-      hexWords = 6;
-      hex = literal.substring(0, colon > 0 && literal.charAt(colon - 1) == ':' ? colon + 1 : colon);
-    }
-    int gap = hex.indexOf("::");
-    if (gap >= 0 && hex.indexOf("::", gap + 1) >= 0) {
+    byte[] text = ascii(literal);
+    if (text == null) {
       return null;
     }
-    int[] head = hexWords(gap < 0 ? hex : hex.substring(0, gap));
-    int[] tail = hexWords(gap < 0 ? "" : hex.substring(gap + 2));
-    if (head == null
-        || tail == null
-        || (gap < 0 ? head.length != hexWords : head.length + tail.length >= hexWords)) {
-      return null;
-    }
-    System.arraycopy(head, 0, words, 0, head.length);
-    System.arraycopy(tail, 0, words, hexWords - tail.length, tail.length);
-    long high = 0;
-    long low = 0;
-    for (int i = 0; i < 4; i++) {
-      high = high << 16 | words[i];
-      low = low << 16 | words[i + 4];
-    }
-    return new long[] {high, low};
-  }
-
-  /** Returns the 32 bits of a dotted quad, or -1. */
-  private static long ipv4(String text) {
-    String[] parts = text.split("\\.", -1);
-    if (parts.length != 4) {
-      return -1;
-    }
-    long bits = 0;
-    for (String part : parts) {
-      int octet = decimal(part, 255);
-      if (octet < 0) {
-        return -1;
-      }
-      bits = bits << 8 | octet;
-    }
-    return bits;
-  }
-
-  /** Returns the 16-bit words of colon-separated hex groups, or null. */
-  private static int @Nullable [] hexWords(String text) {
-    if (text.isEmpty()) {
-      return new int[0];
-    }
-    String[] parts = text.split(":", -1);
-    int[] words = new int[parts.length];
-    for (int i = 0; i < parts.length; i++) {
-      words[i] = hex(parts[i]);
-      if (words[i] < 0) {
-        return null;
-      }
-    }
-    return words;
-  }
-
-  /** Returns the value of 1..4 ASCII hex digits, or -1. */
-  private static int hex(String text) {
-    if (text.isEmpty() || text.length() > 4) {
-      return -1;
-    }
-    int value = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      int digit =
-          c >= '0' && c <= '9'
-              ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (digit < 0) {
-        return -1;
-      }
-      value = value << 4 | digit;
-    }
-    return value;
+    byte[] bytes =
+        literal.indexOf(':') < 0
+            ? IpLiterals.ipv4(text, 0, text.length)
+            : IpLiterals.ipv6(text, 0, text.length);
+    return bytes == null ? null : new long[] {high(bytes), low(bytes)};
   }
 
   /** Returns the value of ASCII decimal digits without a leading zero, if at most max; else -1. */
   private static int decimal(String text, int max) {
-    if (text.isEmpty() || text.length() > 3 || (text.length() > 1 && text.charAt(0) == '0')) {
-      return -1;
-    }
-    int value = 0;
-    for (int i = 0; i < text.length(); i++) {
+    byte[] digits = ascii(text);
+    return digits == null ? -1 : IpLiterals.decimal(digits, 0, digits.length, max);
+  }
+
+  /** The text's bytes if it is all ASCII, else null. */
+  private static byte @Nullable [] ascii(String text) {
+    byte[] bytes = new byte[text.length()];
+    for (int i = 0; i < bytes.length; i++) {
       char c = text.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
+      if (c > 0x7F) {
+        return null;
       }
-      value = value * 10 + c - '0';
+      bytes[i] = (byte) c;
     }
-    return value <= max ? value : -1;
+    return bytes;
   }
 
   private static String ipv4Text(long bits) {

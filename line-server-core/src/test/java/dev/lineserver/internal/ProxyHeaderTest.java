@@ -473,7 +473,7 @@ final class ProxyHeaderTest {
       })
   void ipv6_literal_parsesLikeTheJdk(String literal) throws Exception {
     byte[] text = bytes(literal);
-    byte[] parsed = ProxyHeader.ipv6(text, 0, text.length);
+    byte[] parsed = IpLiterals.ipv6(text, 0, text.length);
     assertThat(parsed).isNotNull();
     assertThat(InetAddress.getByAddress(parsed)).isEqualTo(InetAddress.getByName(literal));
   }
@@ -507,7 +507,7 @@ final class ProxyHeaderTest {
       })
   void ipv6_malformed_isNull(String literal) {
     byte[] text = bytes(literal);
-    assertThat(ProxyHeader.ipv6(text, 0, text.length)).isNull();
+    assertThat(IpLiterals.ipv6(text, 0, text.length)).isNull();
   }
 
   @Test
