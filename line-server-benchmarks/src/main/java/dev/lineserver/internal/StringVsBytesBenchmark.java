@@ -199,7 +199,8 @@ public class StringVsBytesBenchmark {
       heapCopy.put(slice(off, step)).flip();
       buf.feed(heapCopy);
       while (buf.next() == LineBuffer.LINE) {
-        sink.accept(peer, decode(buf.lineBytes(), buf.lineStart(), buf.lineLength()));
+        sink.accept(
+            peer, LineView.decode(buf.lineBytes(), buf.lineStart(), buf.lineLength(), UTF_8));
       }
       buf.releaseIfEmpty();
     }
@@ -217,11 +218,6 @@ public class StringVsBytesBenchmark {
       }
       buf.releaseIfEmpty();
     }
-  }
-
-  /** {@code SinkCall}'s decode; the line is in the heap copy or the partial-line buffer. */
-  private static String decode(ByteBuffer bytes, int start, int length) {
-    return new String(bytes.array(), bytes.arrayOffset() + start, length, UTF_8);
   }
 
   private static void check(boolean condition, String what) {

@@ -142,8 +142,7 @@ final class Connection implements TlsStage.Plaintext {
       lastReadNanos = System.nanoTime();
       counters.add(Counters.BYTES, n);
       readBuffer.flip();
-      ByteBuffer bytes =
-          settings.byteSink() != null || tls != null ? readBuffer : loop.heapCopy(readBuffer);
+      ByteBuffer bytes = loop.splittable(readBuffer);
       if (proxyHeader != null && !readProxyHeader(bytes)) {
         continue;
       }

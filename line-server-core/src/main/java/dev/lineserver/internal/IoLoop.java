@@ -51,7 +51,8 @@ public final class IoLoop implements Runnable {
   public IoLoop(Settings settings) throws IOException {
     this.settings = settings;
     this.timerTickNanos = timerTick(settings);
-    this.heapCopy = ByteBuffer.allocate(settings.byteSink() == null ? READ_BUFFER_SIZE : 0);
+    boolean copies = settings.byteSink() == null && settings.sslContext() == null;
+    this.heapCopy = ByteBuffer.allocate(copies ? READ_BUFFER_SIZE : 0);
     this.plaintext = settings.sslContext() == null ? null : TlsStage.newPlaintextBuffer();
     this.selector = Selector.open();
     settings.budget().attach(this);
@@ -83,11 +84,15 @@ public final class IoLoop implements Runnable {
   }
 
   /**
-   * For a String sink, which decodes from a {@code byte[]}: each read is copied here, once, and
-   * split. One bulk copy per read costs less than a small copy per line (ScanBenchmark and the load
-   * benchmark in BENCHMARKS.md). For the loop thread alone; empty for a byte sink.
+   * What a connection splits a read from: the read buffer itself, or for a String sink without TLS
+   * a copy of it in this loop's heap buffer. {@code new String} decodes from a {@code byte[]}, and
+   * one bulk copy per read costs less than a small copy per line (BENCHMARKS.md, section 0); TLS
+   * already decrypts into a heap buffer. For the loop thread alone.
    */
-  ByteBuffer heapCopy(ByteBuffer read) {
+  ByteBuffer splittable(ByteBuffer read) {
+    if (heapCopy.capacity() == 0) {
+      return read;
+    }
     heapCopy.clear();
     heapCopy.put(read).flip();
     return heapCopy;

@@ -87,10 +87,20 @@ final class LineView implements Line {
 
   @Override
   public String asString(Charset charset) {
+    return decode(bytes, start, length, charset);
+  }
+
+  /**
+   * Decodes {@code length} bytes at absolute index {@code start} of {@code bytes}: straight from
+   * the array of a heap buffer, else through a copy (a String needs a {@code byte[]}).
+   */
+  static String decode(ByteBuffer bytes, int start, int length, Charset charset) {
     if (bytes.hasArray()) {
       return new String(bytes.array(), bytes.arrayOffset() + start, length, charset);
     }
-    return new String(toByteArray(), charset);
+    byte[] copy = new byte[length];
+    bytes.get(start, copy);
+    return new String(copy, charset);
   }
 
   @Override

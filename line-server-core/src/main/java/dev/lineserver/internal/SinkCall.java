@@ -54,7 +54,7 @@ final class SinkCall {
     }
     String line;
     try {
-      line = decode(bytes, start, length);
+      line = LineView.decode(bytes, start, length, settings.charset());
     } catch (RuntimeException e) {
       return failed(null, e);
     } catch (CoderMalfunctionError e) {
@@ -68,16 +68,6 @@ final class SinkCall {
     } catch (Exception e) {
       return failed(line, e);
     }
-  }
-
-  private String decode(ByteBuffer bytes, int start, int length) {
-    if (bytes.hasArray()) {
-      return new String(bytes.array(), bytes.arrayOffset() + start, length, settings.charset());
-    }
-    // Not on the hot path: a String sink's reads are copied to a heap buffer (IoLoop.heapCopy).
-    byte[] array = new byte[length];
-    bytes.get(start, array);
-    return new String(array, settings.charset());
   }
 
   /**
