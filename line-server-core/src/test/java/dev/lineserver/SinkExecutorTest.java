@@ -144,7 +144,6 @@ final class SinkExecutorTest {
           gate.await();
           lines.accept(line);
         };
-    ExecutorService executor = Executors.newFixedThreadPool(1);
     try (LineServer server =
             LineServer.builder()
                 .port(0)
@@ -172,7 +171,6 @@ final class SinkExecutorTest {
       assertThat(lines.take()).isEqualTo("the end of a line that arrived");
     } finally {
       gate.countDown();
-      executor.shutdown();
     }
   }
 
