@@ -4,8 +4,10 @@ import dev.lineserver.internal.Acceptor;
 import dev.lineserver.internal.AddressRanges;
 import dev.lineserver.internal.Admission;
 import dev.lineserver.internal.Budget;
+import dev.lineserver.internal.Callbacks;
 import dev.lineserver.internal.Counters;
 import dev.lineserver.internal.IoLoop;
+import dev.lineserver.internal.Reports;
 import dev.lineserver.internal.Settings;
 import dev.lineserver.internal.Tls;
 import java.io.IOException;
@@ -71,6 +73,8 @@ public final class LineServer implements AutoCloseable {
   private final IoLoop[] loops;
   private final Thread[] threads;
   private final long shutdownTimeoutNanos;
+  private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final AtomicBoolean closing = new AtomicBoolean();
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -123,7 +127,7 @@ public final class LineServer implements AutoCloseable {
     for (IoLoop loop : loops) {
       all.add(loop.counters());
     }
-    long[] sums = new long[Counters.READS_PAUSED + 1];
+    long[] sums = new long[Counters.count()];
     Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
     for (Counters counters : all) {
       for (int i = 0; i < sums.length; i++) {
@@ -144,24 +148,39 @@ public final class LineServer implements AutoCloseable {
         sums[Counters.RESTART_LIMITS],
         sums[Counters.READS_PAUSED],
         budget.pending(),
+        sums[Counters.LINES_DROPPED],
+        sums[Counters.PARTIAL_LINES_DROPPED],
         closed);
   }
 
   /**
    * Stops the server gracefully. At once: stops accepting and releases the port, after taking the
-   * connections already waiting in the kernel's backlog. Then drains: every byte already received
-   * is still split and delivered (an unterminated tail as a last line), and each connection is
-   * closed at peer EOF, once it has been quiet for 200 ms, or when the shutdown timeout expires.
-   * Returns when every thread of the server has ended and every socket is closed.
+   * connections already waiting in the kernel's backlog. Then drains: every complete line read from
+   * a connection, and every one still arriving, is delivered exactly once, and each connection is
+   * closed at peer EOF (its unterminated tail delivered as a last line), once it has been quiet for
+   * 200 ms with its socket empty and no partial line ({@link CloseReason#SERVER_CLOSE}), or when
+   * the shutdown timeout expires ({@link CloseReason#SHUTDOWN_TIMEOUT}: a partial line is dropped,
+   * never delivered, and counted in {@link LineServerStats#partialLinesDropped()}). Returns when
+   * every thread of the server has ended, every socket is closed and every queued line is through
+   * the sink, whatever the caller's interrupt status (which it keeps).
    *
-   * <p>Idempotent and safe from any thread. Called from a sink or listener (a thread of this
-   * server), it starts the same shutdown on a thread named {@code line-server-close} and returns at
-   * once. A second call from another thread waits for the first to finish.
+   * <p>A sink or listener call that does not return bounds this: one second past the shutdown
+   * timeout the thread running it is interrupted, and one second later {@code close()} gives up on
+   * it, logging a WARNING with its stack: an I/O thread's sockets are closed (its peers see the
+   * connection end), it delivers no further line and reports nothing more, and it ends, releasing
+   * its selector, once the call returns; lines still queued for a sink executor are dropped and
+   * counted in {@link LineServerStats#linesDropped()}. The call under way is the only user code
+   * that may still run after {@code close()} returns.
+   *
+   * <p>Idempotent and safe from any thread. Called from a sink or listener (on a thread of this
+   * server or of its sink executor), it starts the same shutdown on a thread named {@code
+   * line-server-close} and returns at once; the drain goes on, so lines are still delivered after
+   * it returned. A second call from another thread waits for the first to finish.
    */
   @Override
   public void close() {
     boolean first = closing.compareAndSet(false, true);
-    if (isOwnThread(Thread.currentThread())) {
+    if (isOwnThread(Thread.currentThread()) || Callbacks.isInside(budget)) {
       if (first) {
         Thread closer = new Thread(this::shutdown, "line-server-close");
         closer.setDaemon(false);
@@ -177,11 +196,12 @@ public final class LineServer implements AutoCloseable {
   }
 
   private void shutdown() {
+    boolean interrupted = Thread.interrupted(); // restored at the end: the drain must not see it
     try {
       // The acceptor takes what waits in the backlog, then closes the listening socket.
       acceptor.stop();
       long deadline = System.nanoTime() + shutdownTimeoutNanos;
-      join(threads[0], deadline);
+      interrupted |= join(threads[0], deadline);
       try {
         channel.close(); // already closed, unless the acceptor thread never ran or died
         if (localAddress instanceof UnixDomainSocketAddress unix) {
@@ -193,58 +213,97 @@ public final class LineServer implements AutoCloseable {
       for (IoLoop loop : loops) {
         loop.drain(deadline);
       }
-      long grace = deadline + TimeUnit.SECONDS.toNanos(1);
+      long grace = deadline + GRACE_NANOS;
       for (int i = 1; i < threads.length; i++) {
-        join(threads[i], grace);
+        interrupted |= join(threads[i], grace);
+        if (threads[i].isAlive()) {
+          giveUp(threads[i], loops[i - 1]);
+        }
       }
-      awaitSinkQueues(grace);
+      interrupted |= awaitSinkQueues(grace);
     } finally {
       closed.countDown();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
   /**
-   * Waits for {@code thread} until {@code deadlineNanos}, then interrupts it (a sink blocked in an
-   * interruptible call) and waits one more second before giving up with a warning.
+   * Waits for {@code thread} until {@code deadlineNanos}, then interrupts it (a call blocked in an
+   * interruptible method) and waits one second more. Returns whether the caller was interrupted
+   * meanwhile: the wait goes on regardless.
    */
-  private static void join(Thread thread, long deadlineNanos) {
-    try {
-      long left = deadlineNanos - System.nanoTime();
-      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-      if (thread.isAlive()) {
+  private static boolean join(Thread thread, long deadlineNanos) {
+    boolean interrupted = false;
+    boolean nudged = false;
+    long until = deadlineNanos;
+    while (thread.isAlive()) {
+      long left = until - System.nanoTime();
+      if (left <= 0) {
+        if (nudged) {
+          break;
+        }
+        nudged = true;
         thread.interrupt();
-        thread.join(TimeUnit.SECONDS.toMillis(1));
+        until = System.nanoTime() + GRACE_NANOS;
+        continue;
       }
-      if (thread.isAlive()) {
-        Log.LOGGER.log(
-            Level.WARNING, thread.getName() + " did not end after close(); is a sink stuck?");
+      try {
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
+    return interrupted;
   }
 
-  /** With a sink executor: waits for the lines still queued for the sink, up to the deadline. */
-  private void awaitSinkQueues(long deadlineNanos) {
-    try {
-      if (!budget.awaitQueues(deadlineNanos)) {
-        Log.LOGGER.log(
-            Level.WARNING,
-            () ->
-                "close(): "
-                    + budget.pending()
-                    + " bytes of lines still queued for the sink executor after the shutdown"
-                    + " timeout; they may still be delivered");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  /** An I/O thread stuck in user code: its sockets are closed and it is left to end by itself. */
+  private static void giveUp(Thread thread, IoLoop loop) {
+    int sockets = loop.abandon();
+    Throwable where = new Throwable(thread.getName() + " is here");
+    where.setStackTrace(thread.getStackTrace());
+    Log.LOGGER.log(
+        Level.WARNING,
+        "close(): "
+            + thread.getName()
+            + " is still in a sink or listener call after the shutdown timeout; its "
+            + sockets
+            + " sockets were closed, it delivers nothing more and ends when the call returns",
+        where);
+  }
+
+  /**
+   * With a sink executor: waits for the lines still queued for the sink, up to the deadline, then
+   * drops what is left. Returns whether the caller was interrupted meanwhile.
+   */
+  private boolean awaitSinkQueues(long deadlineNanos) {
+    boolean wasInterrupted = Thread.interrupted();
+    if (budget.awaitQueues(deadlineNanos)) {
+      return wasInterrupted | Thread.interrupted();
     }
+    long dropped = budget.abandonQueues();
+    Log.LOGGER.log(
+        Level.WARNING,
+        () ->
+            "close(): the sink executor did not work off its queues by the shutdown timeout; "
+                + dropped
+                + " queued lines were dropped and no sink call starts again (one under way runs"
+                + " on)");
+    return wasInterrupted | Thread.interrupted();
   }
 
   private void awaitClosed() {
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        closed.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
@@ -629,11 +688,11 @@ public final class LineServer implements AutoCloseable {
         for (int i = 0; i < loops.length; i++) {
           loops[i] = new IoLoop(settings);
         }
-        acceptor = new Acceptor(channel, loops, settings.admission(), listener);
+        acceptor = new Acceptor(channel, loops, settings.admission(), new Reports(), listener);
       } catch (IOException | RuntimeException e) {
         for (IoLoop loop : loops) {
           if (loop != null) {
-            loop.abandon();
+            loop.discard();
           }
         }
         channel.close();

@@ -1,5 +1,6 @@
 package dev.lineserver;
 
+import dev.lineserver.internal.Reports;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
@@ -13,8 +14,16 @@ import org.jspecify.annotations.Nullable;
  * problem is ever dropped silently.
  *
  * <p>Threading: connection events are called on the connection's I/O thread, in order, and {@link
- * #acceptFailed} on the acceptor thread. Keep them short: they run where lines are read. An
- * exception thrown by a listener is logged and otherwise ignored.
+ * #acceptFailed} and {@link #connectionRefused} on the acceptor thread; with a sink executor, the
+ * events about lines ({@link #sinkFailed}, {@link #sinkError}, {@link #restartLimitReached}) and
+ * {@link #connectionClosed} come from the executor's thread that runs the connection's sink, after
+ * its last line. Keep them short: they run where lines are read.
+ *
+ * <p>Whatever a listener method throws, an {@link Exception} or an {@link Error} such as {@link
+ * AssertionError} or {@link StackOverflowError}, is logged (at most once a second) and otherwise
+ * ignored: the server, the thread and the connection go on. Only an error that says the JVM itself
+ * is failing ({@link OutOfMemoryError}, {@link InternalError}, {@link UnknownError}) is not
+ * contained: it ends the thread that met it, as described for the sink.
  */
 public interface LineServerListener {
 
@@ -33,15 +42,21 @@ public interface LineServerListener {
 
   /**
    * A line was longer than {@code maxLineLength} and was discarded without being buffered. The
-   * connection stays open and the next line is delivered normally.
+   * connection stays open and the next line is delivered normally. The default logs at WARNING, at
+   * most once a second, counting the ones it left out.
    *
    * @param length the discarded line's length in bytes, without its terminator
    */
   default void lineTooLong(ConnectionInfo connection, long length) {
-    Log.LOGGER.log(
-        Level.WARNING,
-        () ->
-            "discarded a line of " + length + " bytes (too long) from " + Log.describe(connection));
+    Reports.of(connection)
+        .tooLong
+        .log(
+            Level.WARNING,
+            () ->
+                "discarded a line of "
+                    + length
+                    + " bytes (too long) from "
+                    + Log.describe(connection));
   }
 
   /**
@@ -55,28 +70,63 @@ public interface LineServerListener {
    * @param line the line the sink rejected, or {@code null} if the line buffer itself failed
    */
   default void sinkFailed(ConnectionInfo connection, @Nullable String line, Exception error) {
-    Log.SINK_FAILURES.warn(
-        () ->
-            "sink failed on "
-                + Log.describe(connection)
-                + (line == null ? "" : " for line: " + line),
-        error);
+    Reports.of(connection)
+        .sinkFailures
+        .log(
+            Level.WARNING,
+            () ->
+                "sink failed on "
+                    + Log.describe(connection)
+                    + (line == null ? "" : " for line: " + line),
+            error);
+  }
+
+  /**
+   * The sink threw an {@link Error} (not an {@link Exception}) for a line, say an {@link
+   * AssertionError} or a {@link StackOverflowError}. The line is lost and the connection is closed
+   * with {@link CloseReason#SERVER_ERROR} (its lines already queued for a sink executor are
+   * dropped, counted in {@link LineServerStats#linesDropped()}); the thread, the server and every
+   * other connection go on. An error that says the JVM itself is failing ({@link OutOfMemoryError},
+   * {@link InternalError}, {@link UnknownError}) is reported here too, and then rethrown: it ends
+   * the I/O thread (closing its connections with {@code SERVER_ERROR}) or reaches the executor.
+   *
+   * <p>The default logs the error with its stack trace at ERROR, at most once a second, counting
+   * the ones it left out.
+   *
+   * @param line the line the sink was given, or {@code null} if it could not be decoded
+   */
+  default void sinkError(ConnectionInfo connection, @Nullable String line, Error error) {
+    Reports.of(connection)
+        .sinkErrors
+        .log(
+            Level.ERROR,
+            () ->
+                "sink threw "
+                    + error
+                    + " on "
+                    + Log.describe(connection)
+                    + "; closing it"
+                    + (line == null ? "" : ", line: " + line),
+            error);
   }
 
   /**
    * A connection failed more than {@code maxRestarts} times within {@code period}; it is closed
-   * with {@link CloseReason#RESTART_LIMIT}. The server and every other connection go on.
+   * with {@link CloseReason#RESTART_LIMIT}. The server and every other connection go on. The
+   * default logs at WARNING, at most once a second, counting the ones it left out.
    */
   default void restartLimitReached(ConnectionInfo connection, int maxRestarts, Duration period) {
-    Log.LOGGER.log(
-        Level.WARNING,
-        () ->
-            "closing "
-                + Log.describe(connection)
-                + ": more than "
-                + maxRestarts
-                + " sink failures within "
-                + period);
+    Reports.of(connection)
+        .restartLimits
+        .log(
+            Level.WARNING,
+            () ->
+                "closing "
+                    + Log.describe(connection)
+                    + ": more than "
+                    + maxRestarts
+                    + " sink failures within "
+                    + period);
   }
 
   /**
@@ -87,17 +137,21 @@ public interface LineServerListener {
    * second, counting the ones it left out.
    */
   default void connectionRefused(SocketAddress remoteAddress, RefusalReason reason) {
-    Log.REFUSALS.warn(() -> "refused a connection from " + remoteAddress + ": " + reason);
+    Log.REFUSALS.log(
+        Level.WARNING, () -> "refused a connection from " + remoteAddress + ": " + reason);
   }
 
   /**
-   * A connection was closed before it was opened because its PROXY protocol header was malformed,
-   * missing or late ({@link CloseReason#HANDSHAKE_FAILED}); no line of it was delivered. The
-   * default logs one line, without a stack trace, at most once a second at WARNING, counting the
-   * ones it left out.
+   * A connection was closed before it was opened because what comes before its lines failed: its
+   * PROXY protocol header was malformed, missing or late, or its TLS handshake failed or was late
+   * ({@link CloseReason#HANDSHAKE_FAILED}); no line of it was delivered, and it gets no {@code
+   * connectionOpened} or {@code connectionClosed}. The default logs one line, without a stack
+   * trace, at most once a second at WARNING, counting the ones it left out.
    */
   default void handshakeFailed(ConnectionInfo connection, Exception error) {
-    Log.HANDSHAKES.warn(() -> "closed " + Log.describe(connection) + ": " + error.getMessage());
+    Reports.of(connection)
+        .handshakes
+        .log(Level.WARNING, () -> "closed " + Log.describe(connection) + ": " + error.getMessage());
   }
 
   /**

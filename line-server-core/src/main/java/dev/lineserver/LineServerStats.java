@@ -10,14 +10,20 @@ import java.util.Map;
  * @param connectionsOpen connections accepted and not yet closed or refused
  * @param connectionsRefused connections closed at once by a connection limit
  * @param bytesReceived bytes read from connections
- * @param lines complete lines within {@code maxLineLength}, each handed to the sink (or failed to
- *     decode)
+ * @param lines complete lines within {@code maxLineLength} handed to the sink (or that failed to
+ *     decode); with a sink executor, counted as the sink is called, not as they are queued
  * @param linesTooLong lines discarded for being longer than {@code maxLineLength}
  * @param sinkFailures lines the sink threw for or that failed to decode, and line buffer failures
  * @param restartLimitsReached connections closed for failing too often
  * @param readsPaused times a connection stopped reading because the sink executor's byte budget was
  *     spent
- * @param sinkPendingBytes bytes of lines read and not yet through a sink running on an executor
+ * @param sinkPendingBytes heap held by lines read and not yet through a sink running on an
+ *     executor: their bytes plus 4 bytes a line and 64 bytes a chunk (one read's lines)
+ * @param linesDropped complete lines read and never handed to the sink: queued for an executor when
+ *     their connection failed (restart limit, a sink's {@link Error}, an executor shut down), or
+ *     still queued when {@code close()} gave up on a sink that did not return
+ * @param partialLinesDropped partial lines dropped because their connection closed before their
+ *     peer ended them: timeouts, resets, and {@code close()}'s shutdown timeout
  * @param connectionsClosed closed connections by reason; every reason is present
  */
 public record LineServerStats(
@@ -31,6 +37,8 @@ public record LineServerStats(
     long restartLimitsReached,
     long readsPaused,
     long sinkPendingBytes,
+    long linesDropped,
+    long partialLinesDropped,
     Map<CloseReason, Long> connectionsClosed) {
 
   public LineServerStats {

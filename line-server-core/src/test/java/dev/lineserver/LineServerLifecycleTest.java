@@ -91,7 +91,7 @@ final class LineServerLifecycleTest {
   }
 
   @Test
-  void close_drainsEveryLineSentBeforeIt_andTheTail() throws Exception {
+  void close_drainsEveryLineSentBeforeIt_quietConnectionEndsWithServerClose() throws Exception {
     int count = 20_000;
     LineServerListener listener = mock(LineServerListener.class);
     LineServer server =
@@ -102,26 +102,88 @@ final class LineServerLifecycleTest {
             .shutdownTimeout(Duration.ofSeconds(30))
             .start();
     try (Client client = new Client(server)) {
-      StringBuilder all = new StringBuilder();
-      for (int i = 0; i < count; i++) {
-        all.append("position-").append(i).append('\n');
-      }
-      client.send(all.append("unterminated tail").toString());
+      client.send(numbered(count));
       long start = System.nanoTime();
       server.close(); // the client stays connected and idle
       long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
       List<String> received = lines.remaining();
-      assertThat(received).hasSize(count + 1);
+      assertThat(received).hasSize(count);
       for (int i = 0; i < count; i++) {
         assertThat(received.get(i)).isEqualTo("position-" + i);
       }
-      assertThat(received.get(count)).isEqualTo("unterminated tail");
       // An idle connection must not hold close() until the 30 s shutdown timeout.
       assertThat(closeMillis).isLessThan(5_000);
       verify(listener).connectionClosed(any(), eq(CloseReason.SERVER_CLOSE));
+      assertThat(server.stats().partialLinesDropped()).isZero();
       assertThat(client.awaitServerClose()).isTrue();
     }
+  }
+
+  @Test
+  void close_anUnendedTail_isNeverDeliveredAsALine_butCutAtTheTimeoutAndCounted() throws Exception {
+    int count = 20_000;
+    LineServerListener listener = mock(LineServerListener.class);
+    LineServer server =
+        LineServer.builder()
+            .port(0)
+            .sink(lines)
+            .listener(listener)
+            .shutdownTimeout(Duration.ofMillis(700))
+            .start();
+    try (Client client = new Client(server)) {
+      client.send(numbered(count) + "unterminated tail");
+      server.close(); // the client stays connected, its last line unended
+
+      List<String> received = lines.remaining();
+      assertThat(received).hasSize(count);
+      assertThat(received.get(count - 1)).isEqualTo("position-" + (count - 1));
+      verify(listener).connectionClosed(any(), eq(CloseReason.SHUTDOWN_TIMEOUT));
+      assertThat(server.stats().partialLinesDropped()).isEqualTo(1);
+      assertThat(server.stats().lines()).isEqualTo(count);
+      assertThat(client.awaitServerClose()).isTrue();
+    }
+  }
+
+  @Test
+  void close_aPeerThatEndsItsTailWithEofDuringTheDrain_getsItDelivered() throws Exception {
+    LineServerListener listener = mock(LineServerListener.class);
+    CountDownLatch inSink = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    LineServer server =
+        LineServer.builder()
+            .port(0)
+            .sink(
+                line -> {
+                  if (line.equals("first")) {
+                    inSink.countDown();
+                    release.await();
+                  }
+                  lines.accept(line);
+                })
+            .listener(listener)
+            .shutdownTimeout(Duration.ofSeconds(30))
+            .start();
+    try (Client client = new Client(server)) {
+      client.send("first\nthe tail");
+      assertThat(inSink.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+      Thread closer = new Thread(server::close, "test-closer");
+      closer.start();
+      client.shutdownOutput(); // EOF ends the tail while the I/O thread is still in the sink
+      release.countDown();
+      closer.join(TimeUnit.SECONDS.toMillis(Lines.TIMEOUT_SECONDS));
+      assertThat(closer.isAlive()).isFalse();
+      assertThat(lines.remaining()).containsExactly("first", "the tail");
+      verify(listener).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+    }
+  }
+
+  private static String numbered(int count) {
+    StringBuilder all = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      all.append("position-").append(i).append('\n');
+    }
+    return all.toString();
   }
 
   @Test

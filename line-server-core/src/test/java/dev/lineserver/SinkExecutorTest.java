@@ -219,7 +219,7 @@ final class SinkExecutorTest {
         LineServer.builder().port(0).sink(sink).sinkExecutor(executor).listener(listener).start();
     try (Client client = new Client(server)) {
       client.send("a\nb\nc\n");
-      await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().lines() == 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().bytesReceived() == 6);
       Thread closer = new Thread(server::close, "test-closer");
       closer.start();
       // close() cannot finish while three lines wait for the sink.

@@ -28,6 +28,7 @@ public final class Acceptor implements Runnable {
   static final long MAX_BACKOFF_MILLIS = TimeUnit.SECONDS.toMillis(1);
 
   private static final AtomicLong IDS = new AtomicLong();
+  private static final RateLimited UNEXPECTED = new RateLimited(Events.LOGGER);
 
   private final ServerSocketChannel server;
   private final Selector selector;
@@ -35,6 +36,7 @@ public final class Acceptor implements Runnable {
   private final Admission admission;
   private final LineServerListener listener;
   private final Counters counters = new Counters();
+  private final Reports reports;
   private volatile boolean stopping;
   private int nextLoop;
   private long failures;
@@ -42,8 +44,13 @@ public final class Acceptor implements Runnable {
 
   /** Takes over {@code server}, which it makes non-blocking and closes when it ends. */
   public Acceptor(
-      ServerSocketChannel server, IoLoop[] loops, Admission admission, LineServerListener listener)
+      ServerSocketChannel server,
+      IoLoop[] loops,
+      Admission admission,
+      Reports reports,
+      LineServerListener listener)
       throws IOException {
+    this.reports = reports;
     this.server = server;
     this.loops = loops.clone();
     this.admission = admission;
@@ -80,14 +87,29 @@ public final class Acceptor implements Runnable {
         if (stopping) {
           break;
         }
-        key.interestOps(acceptWaiting() ? SelectionKey.OP_ACCEPT : 0);
+        key.interestOps(acceptWaitingContained() ? SelectionKey.OP_ACCEPT : 0);
       }
-      acceptWaiting();
+      acceptWaitingContained();
     } catch (IOException e) {
       Events.LOGGER.log(Level.ERROR, "acceptor failed; accepting no more connections", e);
     } finally {
       closeQuietly(server);
       closeQuietly(selector);
+    }
+  }
+
+  /**
+   * {@link #acceptWaiting}, surviving whatever is not an error of a failing JVM: a connection it
+   * broke on is lost, accepting goes on. False (back off) if it failed.
+   */
+  private boolean acceptWaitingContained() {
+    try {
+      return acceptWaiting();
+    } catch (RuntimeException | Error e) {
+      Events.rethrowIfFatal(e);
+      UNEXPECTED.log(Level.ERROR, () -> "acceptor: " + e + "; accepting goes on", e);
+      failures++;
+      return false;
     }
   }
 
@@ -98,6 +120,9 @@ public final class Acceptor implements Runnable {
       try {
         channel = server.accept();
       } catch (IOException e) {
+        if (stopping && !server.isOpen()) {
+          return true; // closed under us by close(): not a failure to report
+        }
         if (failures++ == 0) {
           Events.report(() -> listener.acceptFailed(e));
         } else {
@@ -123,7 +148,12 @@ public final class Acceptor implements Runnable {
   private void dispatch(SocketChannel channel) {
     Peer peer;
     try {
-      peer = new Peer(IDS.incrementAndGet(), channel.getRemoteAddress(), channel.getLocalAddress());
+      peer =
+          new Peer(
+              IDS.incrementAndGet(),
+              channel.getRemoteAddress(),
+              channel.getLocalAddress(),
+              reports);
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "accepted socket failed at once: " + e);
       counters.closed(CloseReason.PEER_RESET);

@@ -1,21 +1,26 @@
 package dev.lineserver.internal;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bytes of lines read but not yet through the sink, across a server, for the executor mode. I/O
- * threads add as they queue lines and pause reading once the budget is spent; sink tasks release as
- * lines finish, and the release that brings the total back under half the budget wakes every I/O
- * loop to resume its paused connections. Also counts the connections whose queued lines are not yet
- * all through, so that closing the server can wait for them.
+ * The heap held by lines read but not yet through the sink, across a server, for the executor mode:
+ * each queued chunk costs its bytes and its overhead ({@link SinkQueue#cost}). I/O threads add as
+ * they queue lines, and pause reading once the budget is spent, before their next read; sink tasks
+ * release as chunks finish, and the release that brings the total back under half the budget wakes
+ * every I/O loop to resume its paused connections. Also holds the queues whose lines are not yet
+ * all through, so that closing the server can wait for them, and drop them past its deadline.
  */
 public final class Budget {
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
   private final CopyOnWriteArrayList<IoLoop> loops = new CopyOnWriteArrayList<>();
-  private int queues;
+  private final Set<SinkQueue> queues = new LinkedHashSet<>(); // guarded by this
 
   public Budget(long limit) {
     this.limit = limit;
@@ -25,8 +30,8 @@ public final class Budget {
     loops.add(loop);
   }
 
-  void acquire(long bytes) {
-    pending.addAndGet(bytes);
+  void acquire(long cost) {
+    pending.addAndGet(cost);
   }
 
   /** True once the pending bytes reach the limit: the reading connection should pause. */
@@ -34,9 +39,9 @@ public final class Budget {
     return pending.get() >= limit;
   }
 
-  void release(long bytes) {
-    long after = pending.addAndGet(-bytes);
-    long before = after + bytes;
+  void release(long cost) {
+    long after = pending.addAndGet(-cost);
+    long before = after + cost;
     if (before > limit / 2 && after <= limit / 2) {
       for (IoLoop loop : loops) {
         loop.resumePaused();
@@ -49,32 +54,58 @@ public final class Budget {
   }
 
   /** A connection's queue started: {@link #awaitQueues} waits for its end. */
-  void queueStarted() {
-    synchronized (this) {
-      queues++;
+  synchronized void queueStarted(SinkQueue queue) {
+    queues.add(queue);
+  }
+
+  /** A connection's queue delivered or dropped its last line after the connection closed. */
+  synchronized void queueDone(SinkQueue queue) {
+    if (queues.remove(queue) && queues.isEmpty()) {
+      notifyAll();
     }
   }
 
-  /** A connection's queue delivered its last line after the connection closed. */
-  void queueDone() {
-    synchronized (this) {
-      if (--queues == 0) {
-        notifyAll();
-      }
-    }
-  }
-
-  /** Waits until every started queue is done or {@code deadlineNanos} passes; true if all are. */
-  public boolean awaitQueues(long deadlineNanos) throws InterruptedException {
-    synchronized (this) {
-      while (queues > 0) {
-        long left = deadlineNanos - System.nanoTime();
-        if (left <= 0) {
-          return false;
+  /**
+   * Waits until every started queue is done or {@code deadlineNanos} passes, whatever the caller's
+   * interrupt status (restored on return); true if all are done.
+   */
+  public boolean awaitQueues(long deadlineNanos) {
+    boolean interrupted = false;
+    try {
+      synchronized (this) {
+        while (!queues.isEmpty()) {
+          long left = deadlineNanos - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
         }
-        TimeUnit.NANOSECONDS.timedWait(this, left);
+        return true;
       }
-      return true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
+  }
+
+  /**
+   * Past the deadline: every queue still open drops its lines (counted) and starts no more sink
+   * calls; a call under way runs on. Returns how many lines were dropped.
+   */
+  public long abandonQueues() {
+    List<SinkQueue> open;
+    synchronized (this) {
+      open = new ArrayList<>(queues);
+    }
+    long dropped = 0;
+    for (SinkQueue queue : open) {
+      dropped += queue.abandon();
+    }
+    return dropped;
   }
 }

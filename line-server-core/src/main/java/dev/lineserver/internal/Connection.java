@@ -14,6 +14,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -25,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * on) → (the {@link TlsStage}, if on) → {@link #received} → {@link LineBuffer} → sink. A connection
  * is announced (opened for listener and sink) once its header and handshake are through; once
  * {@link #closed}, no line of it is read. With a sink executor, lines go through its {@link
- * SinkQueue}, and reading pauses while the server's {@link Budget} is spent.
+ * SinkQueue}, and reading pauses while the server's {@link Budget} is spent. While the server
+ * drains, {@link #drainStep} ends it once it is quiet with no partial input, or cuts it at the
+ * deadline; a line its peer did not end is never delivered then.
  */
 final class Connection implements TlsStage.Plaintext {
   /** Reads per readiness event before the I/O thread turns to its other connections. */
@@ -50,6 +53,8 @@ final class Connection implements TlsStage.Plaintext {
   private long lastReadNanos;
   private long partialSinceNanos;
   private long handshakeDeadlineNanos;
+  private boolean retrying;
+  int slot = -1; // the loop's index of this connection while registered
 
   Connection(SocketChannel channel, Peer peer, Settings settings, IoLoop loop) {
     this.channel = channel;
@@ -60,8 +65,7 @@ final class Connection implements TlsStage.Plaintext {
     this.counters = loop.counters();
     this.sinkCall = new SinkCall(peer, settings, counters);
     Executor executor = settings.sinkExecutor();
-    this.queue =
-        executor == null ? null : new SinkQueue(this, settings, executor, settings.budget());
+    this.queue = executor == null ? null : new SinkQueue(this, settings, executor, loop.chunk());
     if (settings.proxyProtocol() != ProxyProtocol.OFF) {
       this.proxyHeader =
           new ProxyHeader(
@@ -85,7 +89,7 @@ final class Connection implements TlsStage.Plaintext {
   void opened(SelectionKey key) {
     this.key = key;
     if (queue != null) {
-      settings.budget().queueStarted();
+      settings.budget().queueStarted(queue);
     }
     this.lastReadNanos = System.nanoTime();
     SSLContext context = settings.sslContext();
@@ -120,24 +124,32 @@ final class Connection implements TlsStage.Plaintext {
     return lastReadNanos;
   }
 
-  /** Reads what the socket has, delivering every complete line; at EOF, the tail too. */
-  void onReadable(ByteBuffer readBuffer) {
+  /**
+   * Reads what the socket has, delivering every complete line; at EOF, the tail too. With a sink
+   * executor, pauses before a read once the budget is spent, so the budget is passed by at most one
+   * read per I/O thread. Returns whether the socket was found empty.
+   */
+  boolean onReadable(ByteBuffer readBuffer) {
     for (int reads = 0; reads < MAX_READS_PER_EVENT && !closed; reads++) {
+      if (queue != null && settings.budget().isSpent()) {
+        pause();
+        return false;
+      }
       readBuffer.clear();
       int n;
       try {
         n = channel.read(readBuffer);
       } catch (IOException e) {
         Events.LOGGER.log(Level.DEBUG, () -> "read failed on " + peer + ": " + e);
-        close(CloseReason.PEER_RESET);
-        return;
+        close(loop.isAbandoned() ? CloseReason.SHUTDOWN_TIMEOUT : CloseReason.PEER_RESET);
+        return false;
       }
       if (n < 0) {
         finish(CloseReason.PEER_EOF);
-        return;
+        return false;
       }
       if (n == 0) {
-        return;
+        return true;
       }
       lastReadNanos = System.nanoTime();
       counters.add(Counters.BYTES, n);
@@ -147,14 +159,11 @@ final class Connection implements TlsStage.Plaintext {
         continue;
       }
       fromSocket(bytes);
-      if (queue != null && settings.budget().isSpent()) {
-        pause();
-        return;
-      }
       if (n < readBuffer.capacity()) {
-        return;
+        return false;
       }
     }
+    return false;
   }
 
   /**
@@ -225,7 +234,7 @@ final class Connection implements TlsStage.Plaintext {
       handshakeFailed(error);
       return;
     }
-    Events.LOGGER.log(Level.WARNING, () -> "TLS failed on " + peer + ": " + error.getMessage());
+    Events.tlsFailed(peer, error);
     close(CloseReason.PEER_RESET);
   }
 
@@ -308,6 +317,43 @@ final class Connection implements TlsStage.Plaintext {
   }
 
   /**
+   * One step of the server's drain, on each drain tick: past the deadline, closes with {@code
+   * SHUTDOWN_TIMEOUT}, dropping a partial line; else, unless reading is paused for the sink, reads
+   * what the socket holds, and closes with {@code SERVER_CLOSE} once nothing arrived for {@link
+   * IoLoop#QUIET_NANOS} since the drain began, the socket is empty and no partial line, record or
+   * header waits for its end. So a connection the server was too busy to read, or held back, is not
+   * taken for quiet, and a line is delivered only when its peer ended it.
+   */
+  void drainStep(long now, long drainStart, boolean late, ByteBuffer readBuffer) {
+    if (closed) {
+      return;
+    }
+    if (late) {
+      close(CloseReason.SHUTDOWN_TIMEOUT);
+      return;
+    }
+    if (paused) {
+      return;
+    }
+    boolean empty = onReadable(readBuffer);
+    if (!closed
+        && empty
+        && now - Math.max(drainStart, lastReadNanos) >= IoLoop.QUIET_NANOS
+        && !hasPartialInput()) {
+      close(CloseReason.SERVER_CLOSE);
+    }
+  }
+
+  /** True while bytes wait for their end: a partial line, TLS record or PROXY header. */
+  private boolean hasPartialInput() {
+    TlsStage stage = tls;
+    ProxyHeader header = proxyHeader;
+    return buffer.hasPartialLine()
+        || (stage != null && (stage.hasPartialRecord() || (!announced && stage.started())))
+        || (header != null && (header.version() != 0 || header.heldBytes().hasRemaining()));
+  }
+
+  /**
    * Delivers the unterminated tail, if any, then closes with {@code reason}. Inside a PROXY header,
    * a connection that sent part of one failed; one that sent nothing just closes.
    */
@@ -361,7 +407,7 @@ final class Connection implements TlsStage.Plaintext {
     }
     if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
       onReadable(readBuffer);
-      if (!closed && !announced) {
+      if (!closed && !paused && !announced) {
         String what = proxyHeader != null ? "PROXY protocol header" : "TLS handshake";
         handshakeFailed(
             new TimeoutException(
@@ -376,7 +422,7 @@ final class Connection implements TlsStage.Plaintext {
       return;
     }
     onReadable(readBuffer);
-    if (closed || !timedOut(now, idleNanos, lineNanos)) {
+    if (closed || paused || !timedOut(now, idleNanos, lineNanos)) {
       return;
     }
     boolean idle = idleNanos > 0 && now - lastReadNanos >= idleNanos;
@@ -411,6 +457,9 @@ final class Connection implements TlsStage.Plaintext {
         continue;
       }
       if (event == LineBuffer.NONE) {
+        if (queue != null) {
+          queue.seal();
+        }
         buffer.releaseIfEmpty();
         // A partial line left now began in this read if a line ended in it, else earlier.
         if (!buffer.hasPartialLine()) {
@@ -433,7 +482,6 @@ final class Connection implements TlsStage.Plaintext {
       Events.report(() -> listener.lineTooLong(peer, length));
       return;
     }
-    counters.add(Counters.LINES, 1);
     ByteBuffer bytes = buffer.lineBytes();
     int start = buffer.lineStart();
     int length = buffer.lineLength();
@@ -441,6 +489,12 @@ final class Connection implements TlsStage.Plaintext {
       queue.offer(bytes, start, length);
       return;
     }
+    if (loop.isAbandoned()) {
+      counters.addShared(Counters.LINES_DROPPED, 1); // close() gave up on this thread's sink
+      close(CloseReason.SHUTDOWN_TIMEOUT);
+      return;
+    }
+    counters.add(Counters.LINES, 1);
     restart(sinkCall.deliver(bytes, start, length), false);
   }
 
@@ -450,22 +504,27 @@ final class Connection implements TlsStage.Plaintext {
    * closes.
    */
   private void restart(SinkCall.Outcome outcome, boolean resync) {
-    if (outcome == SinkCall.Outcome.FAILED) {
-      buffer = buffer.restart(resync);
-    } else if (outcome == SinkCall.Outcome.RESTART_LIMIT) {
-      close(CloseReason.RESTART_LIMIT);
+    switch (outcome) {
+      case DELIVERED -> {}
+      case FAILED -> buffer = buffer.restart(resync);
+      case RESTART_LIMIT -> close(CloseReason.RESTART_LIMIT);
+      case CRASHED -> close(CloseReason.SERVER_ERROR);
     }
   }
 
   /**
-   * Closes the socket; no line is read after this. Idempotent. Lines already queued for a sink on
-   * an executor are still delivered (but after a restart limit), and the closed event follows them.
+   * Closes the socket; no line is read after this, and a partial line is dropped (counted).
+   * Idempotent. Lines already queued for a sink on an executor are still delivered (but after a
+   * restart limit or a sink's error), and the closed event follows them.
    */
   void close(CloseReason reason) {
     if (closed) {
       return;
     }
     closed = true;
+    if (announced && hasPartialInput()) {
+      counters.addShared(Counters.PARTIAL_LINES_DROPPED, 1);
+    }
     TlsStage stage = tls;
     if (stage != null && stage.handshakeDone()) {
       stage.closeOutbound();
@@ -487,10 +546,10 @@ final class Connection implements TlsStage.Plaintext {
       return;
     }
     key.cancel();
-    loop.connectionClosed();
+    loop.connectionClosed(this);
     closeReason = reason;
     if (queue != null) {
-      queue.end(reason == CloseReason.RESTART_LIMIT);
+      queue.end(reason == CloseReason.RESTART_LIMIT || reason == CloseReason.SERVER_ERROR);
     } else {
       sinkDone();
     }
@@ -500,16 +559,61 @@ final class Connection implements TlsStage.Plaintext {
   void sinkDone() {
     CloseReason reason = requireNonNull(closeReason);
     LineServerListener listener = settings.listener();
-    if (announced) {
+    if (announced && !loop.isAbandoned()) {
       Events.report(() -> listener.connectionClosed(peer, reason));
     }
-    if (queue != null) {
-      settings.budget().queueDone();
+    SinkQueue sinkQueue = queue;
+    if (sinkQueue != null) {
+      settings.budget().queueDone(sinkQueue);
     }
   }
 
   /** From a sink task: closes the connection on its I/O thread. */
   void closeFromSink(CloseReason reason) {
     loop.execute(() -> close(reason));
+  }
+
+  /**
+   * The sink executor refused this connection's lines (from any thread). They stay queued, within
+   * the budget, and the loop tries again shortly; an executor that is shut down never takes them,
+   * so the connection is closed with {@code SERVER_ERROR} and its lines are dropped (counted).
+   */
+  void sinkRejected(Throwable error) {
+    loop.execute(() -> onSinkRejected(error));
+  }
+
+  private void onSinkRejected(Throwable error) {
+    SinkQueue sinkQueue = requireNonNull(queue);
+    if (settings.sinkExecutor() instanceof ExecutorService service && service.isShutdown()) {
+      long dropped = sinkQueue.abandon();
+      Events.sinkRejected(
+          peer,
+          () ->
+              "the sink executor is shut down: closing "
+                  + peer
+                  + " with SERVER_ERROR, "
+                  + dropped
+                  + " queued lines dropped");
+      close(CloseReason.SERVER_ERROR);
+      return;
+    }
+    Events.sinkRejected(
+        peer, () -> "the sink executor refused " + peer + "'s lines (" + error + "); retrying");
+    if (!retrying) {
+      retrying = true;
+      loop.retryLater(this);
+    }
+  }
+
+  /** The loop's retry after a refusal: hands the queue to the executor again. */
+  void retrySink() {
+    retrying = false;
+    requireNonNull(queue).retry();
+  }
+
+  /** Past the drain's deadline, a queue the executor keeps refusing is given up: its lines drop. */
+  void abandonSink() {
+    retrying = false;
+    requireNonNull(queue).abandon();
   }
 }

@@ -5,8 +5,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Counters written by one thread (an I/O loop or the acceptor) and read by any: the writer adds
- * with a plain read and a release store, no atomic read-modify-write on the hot path. The failure
- * counters, which sink tasks on other threads also write, are added to atomically everywhere.
+ * with a plain read and a release store, no atomic read-modify-write on the hot path. The counters
+ * that sink tasks on other threads also write (failures, restart limits, dropped lines, and lines
+ * when a sink executor delivers them) are added to atomically everywhere.
  */
 public final class Counters {
   public static final int ACCEPTED = 0;
@@ -17,7 +18,9 @@ public final class Counters {
   public static final int SINK_FAILURES = 5;
   public static final int RESTART_LIMITS = 6;
   public static final int READS_PAUSED = 7;
-  private static final int CLOSED = 8;
+  public static final int LINES_DROPPED = 8;
+  public static final int PARTIAL_LINES_DROPPED = 9;
+  private static final int CLOSED = 10;
   private static final int SIZE = CLOSED + CloseReason.values().length;
 
   private final AtomicLongArray values = new AtomicLongArray(SIZE);
@@ -30,6 +33,11 @@ public final class Counters {
   /** Adds {@code delta} atomically; from any thread, for counters several threads write. */
   void addShared(int counter, long delta) {
     values.getAndAdd(counter, delta);
+  }
+
+  /** How many counters precede the close reasons' slots. */
+  public static int count() {
+    return CLOSED;
   }
 
   void closed(CloseReason reason) {

@@ -19,16 +19,20 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One I/O thread: owns its selector, its connections and one direct read buffer they share. Other
- * threads talk to it only through {@link #register} and {@link #drain}, which queue or flag and
- * wake the selector; every other field is touched by the loop thread alone. Runs until drained,
- * then closes every connection it still holds and its selector.
+ * threads talk to it only through {@link #register}, {@link #execute}, {@link #resumePaused} and
+ * {@link #drain}, which queue or flag and wake the selector, and {@link #abandon}, which shuts the
+ * sockets of a loop stuck in user code. Its connections are listed in {@code connections}, changed
+ * by the loop thread alone under the list's lock. Runs until drained, then closes its selector.
  */
 public final class IoLoop implements Runnable {
-  /** A draining connection that received nothing for this long has sent everything. */
+  /** A draining connection that received nothing for this long, its socket empty, is done. */
   static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   /** How often a draining loop looks for quiet connections and the deadline. */
   private static final long DRAIN_TICK_MILLIS = 50;
+
+  /** How soon a queue the sink executor refused is handed to it again. */
+  private static final long RETRY_MILLIS = 10;
 
   private static final int READ_BUFFER_SIZE = 64 * 1024;
 
@@ -38,15 +42,18 @@ public final class IoLoop implements Runnable {
   private final long timerTickNanos;
   private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final List<Connection> connections = new ArrayList<>(); // guarded by itself
   private final List<Connection> paused = new ArrayList<>();
+  private final List<Connection> retrying = new ArrayList<>();
   private volatile boolean resumeRequested;
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
   private final ByteBuffer heapCopy;
   private final @Nullable ByteBuffer plaintext;
+  private final SinkQueue.@Nullable Chunk chunk;
   private volatile long drainDeadline;
   private volatile boolean drainRequested;
   private volatile boolean terminated;
-  private int open;
+  private volatile boolean abandoned;
 
   public IoLoop(Settings settings) throws IOException {
     this.settings = settings;
@@ -54,6 +61,7 @@ public final class IoLoop implements Runnable {
     boolean copies = settings.byteSink() == null && settings.sslContext() == null;
     this.heapCopy = ByteBuffer.allocate(copies ? READ_BUFFER_SIZE : 0);
     this.plaintext = settings.sslContext() == null ? null : TlsStage.newPlaintextBuffer();
+    this.chunk = settings.sinkExecutor() == null ? null : new SinkQueue.Chunk();
     this.selector = Selector.open();
     settings.budget().attach(this);
   }
@@ -103,6 +111,11 @@ public final class IoLoop implements Runnable {
     return requireNonNull(plaintext, "plaintext buffer without TLS");
   }
 
+  /** Where this loop's connections pack lines for a sink executor; for the loop thread alone. */
+  SinkQueue.Chunk chunk() {
+    return requireNonNull(chunk, "chunk without a sink executor");
+  }
+
   /** Hands an accepted socket to this loop; from any thread. */
   public void register(SocketChannel channel, Peer peer) {
     incoming.add(new Connection(channel, peer, settings, this));
@@ -113,8 +126,9 @@ public final class IoLoop implements Runnable {
   }
 
   /**
-   * Asks the loop to finish: keep reading until each connection is quiet or at EOF, or until {@code
-   * deadlineNanos}, then end. From any thread; no {@link #register} may follow.
+   * Asks the loop to finish: keep reading until each connection is done (at EOF, or quiet with no
+   * partial line), or until {@code deadlineNanos}, then end. From any thread; no {@link #register}
+   * may follow.
    */
   public void drain(long deadlineNanos) {
     drainDeadline = deadlineNanos;
@@ -128,9 +142,38 @@ public final class IoLoop implements Runnable {
   }
 
   /** Closes the selector if the loop never ran. */
-  public void abandon() {
+  public void discard() {
     terminated = true;
     closeQuietly();
+  }
+
+  /**
+   * For {@code close()}, when this loop's thread did not end by the deadline: it is inside a sink
+   * or listener call that does not return. Closes every socket of the loop from the calling thread
+   * (its peers see the connection end) and makes the loop deliver nothing more and report nothing
+   * to the listener: once the call returns, the thread counts its connections closed with {@code
+   * SHUTDOWN_TIMEOUT}, closes its selector and ends. Returns how many sockets it closed.
+   */
+  public int abandon() {
+    abandoned = true;
+    List<Connection> open;
+    synchronized (connections) {
+      open = new ArrayList<>(connections);
+    }
+    for (Connection connection : open) {
+      try {
+        connection.channel().close();
+      } catch (IOException e) {
+        Events.LOGGER.log(Level.DEBUG, () -> "closing " + connection.peer() + " failed: " + e);
+      }
+    }
+    selector.wakeup();
+    return open.size();
+  }
+
+  /** True once {@code close()} gave up waiting for this loop: nothing more is delivered. */
+  boolean isAbandoned() {
+    return abandoned;
   }
 
   @Override
@@ -139,7 +182,12 @@ public final class IoLoop implements Runnable {
     try {
       long drainStart = 0;
       long nextTimerCheck = System.nanoTime() + timerTickNanos;
-      while (true) {
+      while (!abandoned) {
+        // A sink or listener that set the interrupt flag would make every select return at once.
+        boolean interrupted = Thread.interrupted();
+        if (interrupted) {
+          Events.LOGGER.log(Level.DEBUG, "cleared an interrupt left on the I/O thread");
+        }
         selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
         openIncoming();
         runTasks();
@@ -147,6 +195,7 @@ public final class IoLoop implements Runnable {
           resumeRequested = false;
           resumeAll();
         }
+        retryRefused(drainStart != 0 && System.nanoTime() - drainDeadline >= 0);
         if (drainStart == 0 && drainRequested) {
           drainStart = System.nanoTime();
         }
@@ -154,11 +203,12 @@ public final class IoLoop implements Runnable {
           checkTimeouts();
           nextTimerCheck = System.nanoTime() + timerTickNanos;
         }
-        if (drainStart != 0 && closeDrained(drainStart)) {
+        if (drainStart != 0 && drainStep(drainStart)) {
           reason = CloseReason.SERVER_CLOSE;
           return;
         }
       }
+      reason = CloseReason.SHUTDOWN_TIMEOUT;
     } catch (IOException e) {
       Events.LOGGER.log(Level.ERROR, "I/O loop failed; closing its connections", e);
     } catch (RuntimeException | Error e) {
@@ -171,8 +221,11 @@ public final class IoLoop implements Runnable {
     }
   }
 
-  /** 0 (block) with nothing timed; else until the next drain tick or timeout check. */
+  /** 0 (block) with nothing timed; else until the next drain tick, retry or timeout check. */
   private long selectTimeoutMillis(long drainStart, long nextTimerCheck) {
+    if (!retrying.isEmpty()) {
+      return RETRY_MILLIS;
+    }
     if (drainStart != 0) {
       return DRAIN_TICK_MILLIS;
     }
@@ -185,9 +238,11 @@ public final class IoLoop implements Runnable {
 
   private void checkTimeouts() {
     long now = System.nanoTime();
-    for (SelectionKey key : selector.keys()) {
-      if (key.isValid()) {
-        ((Connection) key.attachment())
+    // Downward: a connection that closes leaves its slot to the last one, already seen.
+    for (int i = connections.size() - 1; i >= 0; i--) {
+      if (i < connections.size()) {
+        connections
+            .get(i)
             .checkTimeouts(
                 now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), readBuffer);
       }
@@ -224,6 +279,27 @@ public final class IoLoop implements Runnable {
     paused.clear();
   }
 
+  /** Hands {@code connection}'s refused queue to the executor again on the next retry tick. */
+  void retryLater(Connection connection) {
+    retrying.add(connection);
+  }
+
+  /** Retries the refused queues; past the drain's deadline, gives them up instead. */
+  private void retryRefused(boolean late) {
+    if (retrying.isEmpty()) {
+      return;
+    }
+    List<Connection> due = new ArrayList<>(retrying);
+    retrying.clear();
+    for (Connection connection : due) {
+      if (late) {
+        connection.abandonSink();
+      } else {
+        connection.retrySink();
+      }
+    }
+  }
+
   private void runTasks() {
     Runnable task;
     while ((task = tasks.poll()) != null) {
@@ -231,8 +307,17 @@ public final class IoLoop implements Runnable {
     }
   }
 
-  void connectionClosed() {
-    open--;
+  /** Takes a closed connection off the list, moving the last one into its slot. */
+  void connectionClosed(Connection connection) {
+    synchronized (connections) {
+      int slot = connection.slot;
+      Connection last = connections.remove(connections.size() - 1);
+      if (last != connection) {
+        connections.set(slot, last);
+        last.slot = slot;
+      }
+      connection.slot = -1;
+    }
   }
 
   private void onReady(SelectionKey key) {
@@ -258,43 +343,42 @@ public final class IoLoop implements Runnable {
         connection.close(CloseReason.PEER_RESET);
         continue;
       }
-      open++;
+      synchronized (connections) {
+        connection.slot = connections.size();
+        connections.add(connection);
+      }
       connection.opened(key);
     }
   }
 
   /**
-   * Ends each quiet connection, delivering its tail, or every connection once past the deadline;
-   * returns true when none is left.
+   * Takes each connection one drain step ({@link Connection#drainStep}); returns true when none is
+   * left and no refused queue waits for the executor.
    */
-  private boolean closeDrained(long drainStart) {
+  private boolean drainStep(long drainStart) {
     long now = System.nanoTime();
     boolean late = now - drainDeadline >= 0;
-    for (SelectionKey key : selector.keys()) {
-      if (!key.isValid()) {
-        continue;
-      }
-      Connection connection = (Connection) key.attachment();
-      if (late) {
-        connection.finish(CloseReason.SHUTDOWN_TIMEOUT);
-      } else if (now - Math.max(drainStart, connection.lastReadNanos()) >= QUIET_NANOS) {
-        connection.finish(CloseReason.SERVER_CLOSE);
+    for (int i = connections.size() - 1; i >= 0; i--) {
+      if (i < connections.size()) {
+        connections.get(i).drainStep(now, drainStart, late, readBuffer);
       }
     }
-    return open == 0 && incoming.isEmpty();
+    return connections.isEmpty() && incoming.isEmpty() && retrying.isEmpty();
   }
 
   private void closeAll(CloseReason reason) {
     closeIncoming(reason);
-    List<Connection> connections = new ArrayList<>();
-    for (SelectionKey key : selector.keys()) {
-      if (key.attachment() instanceof Connection connection) {
-        connections.add(connection);
-      }
+    List<Connection> open;
+    synchronized (connections) {
+      open = new ArrayList<>(connections);
     }
-    for (Connection connection : connections) {
+    for (Connection connection : open) {
       connection.close(reason);
     }
+    for (Connection connection : retrying) {
+      connection.abandonSink();
+    }
+    retrying.clear();
     closeQuietly();
   }
 

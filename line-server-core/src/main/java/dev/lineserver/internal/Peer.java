@@ -23,11 +23,18 @@ final class Peer implements ConnectionInfo {
   private final SocketAddress localAddress;
   private @Nullable SocketAddress proxyAddress;
   private @Nullable SSLSession tlsSession;
+  private final Reports reports;
 
-  Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress) {
+  Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress, Reports reports) {
     this.id = id;
     this.remoteAddress = remoteAddress;
     this.localAddress = localAddress;
+    this.reports = reports;
+  }
+
+  /** The rate limits of this connection's server. */
+  Reports reports() {
+    return reports;
   }
 
   /** The client behind the proxy, from its PROXY header; the socket's peer becomes the proxy. */

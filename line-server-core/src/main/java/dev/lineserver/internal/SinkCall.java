@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Hands one connection's lines to the sink and keeps the books on its failures: counts and reports
  * each, and tells, by the restart intensity, whether the connection may go on. Used by one thread
- * at a time: the connection's I/O thread, or the task draining its {@link SinkQueue}.
+ * at a time: the connection's I/O thread, or the task draining its {@link SinkQueue}. Whatever the
+ * sink throws ends here but for the errors of a failing JVM ({@link Events#isFatal}), which are
+ * reported and then rethrown.
  */
 final class SinkCall {
   /** What became of a line or a failure. */
@@ -22,7 +24,9 @@ final class SinkCall {
     /** The line failed and is lost; the connection goes on. */
     FAILED,
     /** The failure made too many within the restart period: the connection must close. */
-    RESTART_LIMIT
+    RESTART_LIMIT,
+    /** The sink threw an {@link Error}: the connection must close with {@code SERVER_ERROR}. */
+    CRASHED
   }
 
   private final Peer peer;
@@ -49,7 +53,9 @@ final class SinkCall {
         byteSink.accept(peer, line.set(bytes, start, length));
         return Outcome.DELIVERED;
       } catch (Exception e) {
-        return failed(line.asString(), e);
+        return failed(decodeForReport(line), e);
+      } catch (Error e) {
+        return crashed(decodeForReport(line), e);
       }
     }
     String line;
@@ -67,6 +73,17 @@ final class SinkCall {
       return Outcome.DELIVERED;
     } catch (Exception e) {
       return failed(line, e);
+    } catch (Error e) {
+      return crashed(line, e);
+    }
+  }
+
+  /** The line as a String for a report, or null if the charset cannot decode it. */
+  private static @Nullable String decodeForReport(LineView line) {
+    try {
+      return line.asString();
+    } catch (RuntimeException | CoderMalfunctionError e) {
+      return null;
     }
   }
 
@@ -92,5 +109,14 @@ final class SinkCall {
             listener.restartLimitReached(
                 peer, settings.maxRestarts(), Duration.ofNanos(settings.restartPeriodNanos())));
     return Outcome.RESTART_LIMIT;
+  }
+
+  /** Counts and reports an {@link Error} of the sink; rethrows it if the JVM is failing. */
+  private Outcome crashed(@Nullable String line, Error error) {
+    counters.addShared(Counters.SINK_FAILURES, 1);
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.sinkError(peer, line, error));
+    Events.rethrowIfFatal(error);
+    return Outcome.CRASHED;
   }
 }

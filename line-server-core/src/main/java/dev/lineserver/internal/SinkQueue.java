@@ -5,41 +5,105 @@ import java.nio.ByteBuffer;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection's lines on their way to a sink that runs on the user's executor. The I/O thread
- * {@link #offer}s copies; at most one task drains them at a time, in order, so the sink is never
- * called concurrently for the connection. Each line's bytes count against the server's {@link
- * Budget} until the sink is done with it. The task owns {@code sinkCall}; the {@code scheduled}
- * flag hands it from one task to the next.
+ * {@link #offer}s lines into its loop's {@link Chunk} and {@link #seal}s them, once per read, into
+ * one array queued here; at most one task drains the queue at a time, in order, so the sink is
+ * never called concurrently for the connection. Each chunk's {@link #cost} counts against the
+ * server's {@link Budget} until its last line is through. The task owns {@code sinkCall}; the
+ * {@code scheduled} flag hands it from one task to the next, and once {@code discard} is set no
+ * sink call starts again.
  */
 final class SinkQueue {
-  /** Lines one task delivers before it yields the executor thread to other connections. */
-  private static final int BATCH = 256;
+  /** Heap a queued chunk costs beyond its bytes: the array's header and the queue's node. */
+  static final int CHUNK_OVERHEAD = 64;
+
+  /** Chunks one task delivers before it yields the executor thread to other connections. */
+  private static final int CHUNKS_PER_TASK = 4;
+
+  /**
+   * Lines of one read, of one connection at a time, packed for a queue: a line count, then each
+   * line as its length and its bytes, all ints big-endian. Owned by one I/O loop.
+   */
+  static final class Chunk {
+    static final int CAPACITY = 64 * 1024;
+
+    private final ByteBuffer bytes = ByteBuffer.allocate(CAPACITY).position(Integer.BYTES);
+    private int lines;
+    private @Nullable SinkQueue owner;
+  }
 
   private final Connection connection;
   private final Executor executor;
   private final Budget budget;
-  private final Queue<ByteBuffer> lines = new ConcurrentLinkedQueue<>();
+  private final Counters counters;
+  private final Chunk chunk;
+  private final Queue<byte[]> chunks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final SinkCall sinkCall;
   private volatile boolean ended;
   private volatile boolean discard;
-  private final SinkCall sinkCall;
 
-  SinkQueue(Connection connection, Settings settings, Executor executor, Budget budget) {
+  SinkQueue(Connection connection, Settings settings, Executor executor, Chunk chunk) {
     this.connection = connection;
     this.executor = executor;
-    this.budget = budget;
-    this.sinkCall = new SinkCall(connection.peer(), settings, connection.counters());
+    this.budget = settings.budget();
+    this.counters = connection.counters();
+    this.chunk = chunk;
+    this.sinkCall = new SinkCall(connection.peer(), settings, counters);
   }
 
-  /** Queues a copy of a line, at absolute indexes of {@code bytes}; from the I/O thread. */
+  /** What a chunk of {@code length} bytes holds the heap to while queued. */
+  static long cost(int length) {
+    return (long) length + CHUNK_OVERHEAD;
+  }
+
+  /** Adds a copy of a line, at absolute indexes of {@code bytes}; from the I/O thread. */
   void offer(ByteBuffer bytes, int start, int length) {
-    ByteBuffer line = ByteBuffer.allocate(length).put(0, bytes, start, length);
-    budget.acquire(length);
-    lines.add(line);
+    SinkQueue owner = chunk.owner;
+    if (owner != this) {
+      if (owner != null) {
+        owner.seal(); // defensive: each connection seals at the end of its read
+      }
+      chunk.owner = this;
+    }
+    ByteBuffer packed = chunk.bytes;
+    if (packed.remaining() < Integer.BYTES + length) {
+      seal();
+      if (packed.remaining() < Integer.BYTES + length) {
+        byte[] alone = new byte[2 * Integer.BYTES + length]; // a line longer than a chunk
+        ByteBuffer.wrap(alone)
+            .putInt(1)
+            .putInt(length)
+            .put(Integer.BYTES * 2, bytes, start, length);
+        enqueue(alone);
+        return;
+      }
+    }
+    packed.putInt(length).put(packed.position(), bytes, start, length);
+    packed.position(packed.position() + length);
+    chunk.lines++;
+  }
+
+  /** Queues the lines offered since the last seal as one chunk; from the I/O thread. */
+  void seal() {
+    if (chunk.owner != this || chunk.lines == 0) {
+      return;
+    }
+    ByteBuffer packed = chunk.bytes;
+    byte[] sealed = new byte[packed.position()];
+    packed.putInt(0, chunk.lines).get(0, sealed);
+    packed.position(Integer.BYTES);
+    chunk.lines = 0;
+    enqueue(sealed);
+  }
+
+  private void enqueue(byte[] sealed) {
+    budget.acquire(cost(sealed.length));
+    chunks.add(sealed);
     schedule();
   }
 
@@ -48,64 +112,125 @@ final class SinkQueue {
    * connection reports itself closed. From the I/O thread.
    */
   void end(boolean discard) {
-    this.discard |= discard;
+    seal();
+    if (chunk.owner == this) {
+      chunk.owner = null;
+    }
+    if (discard) {
+      this.discard = true;
+    }
     ended = true;
     schedule();
   }
 
+  /** Tries again to hand the queue to the executor, after it refused; from the I/O thread. */
+  void retry() {
+    schedule();
+  }
+
+  /**
+   * Drops every queued line and starts no sink call again; a call under way runs on. From any
+   * thread. Returns how many lines it dropped.
+   */
+  long abandon() {
+    discard = true;
+    long dropped = dropAll();
+    schedule(); // runs the end on this thread, unless a task is under way: that one will
+    return dropped;
+  }
+
   private void schedule() {
-    if (scheduled.compareAndSet(false, true)) {
-      try {
-        executor.execute(this::drain);
-      } catch (RejectedExecutionException e) {
-        Events.LOGGER.log(
-            System.Logger.Level.ERROR,
-            "sink executor refused " + connection.peer() + "'s lines",
-            e);
-        discard = true;
-        dropAll();
-        if (ended) {
-          connection.sinkDone(); // scheduled stays set: nothing runs for this queue again
-        } else {
-          scheduled.set(false);
-          connection.closeFromSink(CloseReason.SERVER_ERROR);
-        }
-      }
+    if (!scheduled.compareAndSet(false, true)) {
+      return;
+    }
+    if (discard) {
+      drain(); // nothing reaches the sink: no executor needed to drop lines and report the end
+      return;
+    }
+    try {
+      executor.execute(this::drain);
+    } catch (Throwable e) { // RejectedExecutionException, or whatever a hostile executor throws
+      Events.rethrowIfFatal(e);
+      scheduled.set(false);
+      connection.sinkRejected(e);
     }
   }
 
   private void drain() {
-    for (int n = 0; n < BATCH; n++) {
-      ByteBuffer line = lines.poll();
-      if (line == null) {
-        break;
+    @Nullable Object caller = Callbacks.enter(budget);
+    try {
+      for (int n = 0; n < CHUNKS_PER_TASK; n++) {
+        byte[] next = chunks.poll();
+        if (next == null) {
+          break;
+        }
+        try {
+          deliver(next);
+        } finally {
+          budget.release(cost(next.length));
+        }
       }
-      if (!discard) {
-        deliver(line);
-      }
-      budget.release(line.capacity());
-    }
-    scheduled.set(false);
-    if (!lines.isEmpty()) {
-      schedule();
-    } else if (ended && scheduled.compareAndSet(false, true)) {
-      // The last task after the end: the I/O thread adds nothing more, so nothing can follow.
-      connection.sinkDone();
-    }
-  }
-
-  /** Past the restart intensity, drops the rest and closes the connection. */
-  private void deliver(ByteBuffer line) {
-    if (sinkCall.deliver(line, 0, line.capacity()) == SinkCall.Outcome.RESTART_LIMIT && !discard) {
+    } catch (Throwable fatal) { // only the errors of a failing JVM come through deliver
       discard = true;
-      connection.closeFromSink(CloseReason.RESTART_LIMIT);
+      dropAll();
+      connection.closeFromSink(CloseReason.SERVER_ERROR);
+      throw fatal;
+    } finally {
+      scheduled.set(false);
+      if (!chunks.isEmpty()) {
+        schedule();
+      } else if (ended && scheduled.compareAndSet(false, true)) {
+        // The last task after the end: the I/O thread adds nothing more, so nothing can follow.
+        connection.sinkDone();
+      }
+      Callbacks.exit(caller);
     }
   }
 
-  private void dropAll() {
-    ByteBuffer line;
-    while ((line = lines.poll()) != null) {
-      budget.release(line.capacity());
+  /**
+   * Hands the chunk's lines to the sink; past the restart intensity or an error, drops the rest.
+   */
+  private void deliver(byte[] packed) {
+    ByteBuffer bytes = ByteBuffer.wrap(packed);
+    int lines = bytes.getInt(0);
+    int at = Integer.BYTES;
+    int done = 0;
+    int delivered = 0;
+    try {
+      for (; done < lines; done++) {
+        int length = bytes.getInt(at);
+        at += Integer.BYTES;
+        if (!discard) {
+          delivered++;
+          SinkCall.Outcome outcome = sinkCall.deliver(bytes, at, length);
+          if (outcome == SinkCall.Outcome.RESTART_LIMIT || outcome == SinkCall.Outcome.CRASHED) {
+            discard = true;
+            connection.closeFromSink(
+                outcome == SinkCall.Outcome.CRASHED
+                    ? CloseReason.SERVER_ERROR
+                    : CloseReason.RESTART_LIMIT);
+          }
+        }
+        at += length;
+      }
+    } finally {
+      counters.addShared(Counters.LINES, delivered);
+      if (lines > delivered) {
+        counters.addShared(Counters.LINES_DROPPED, lines - delivered);
+      }
     }
+  }
+
+  private long dropAll() {
+    long dropped = 0;
+    byte[] next;
+    while ((next = chunks.poll()) != null) {
+      dropped += ByteBuffer.wrap(next).getInt(0);
+      budget.release(cost(next.length));
+    }
+    if (dropped > 0) {
+      counters.addShared(Counters.LINES_DROPPED, dropped);
+    }
+    return dropped;
   }
 }
