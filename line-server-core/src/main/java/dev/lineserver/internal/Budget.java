@@ -104,7 +104,7 @@ public final class Budget {
     }
     long dropped = 0;
     for (SinkQueue queue : open) {
-      dropped += queue.abandon();
+      dropped += queue.abandon(true);
     }
     return dropped;
   }

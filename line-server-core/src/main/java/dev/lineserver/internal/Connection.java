@@ -460,6 +460,10 @@ final class Connection implements TlsStage.Plaintext {
         if (queue != null) {
           queue.seal();
         }
+        if (loop.isAbandoned()) {
+          close(CloseReason.SHUTDOWN_TIMEOUT);
+          return;
+        }
         buffer.releaseIfEmpty();
         // A partial line left now began in this read if a line ended in it, else earlier.
         if (!buffer.hasPartialLine()) {
@@ -491,7 +495,6 @@ final class Connection implements TlsStage.Plaintext {
     }
     if (loop.isAbandoned()) {
       counters.addShared(Counters.LINES_DROPPED, 1); // close() gave up on this thread's sink
-      close(CloseReason.SHUTDOWN_TIMEOUT);
       return;
     }
     counters.add(Counters.LINES, 1);
@@ -559,10 +562,11 @@ final class Connection implements TlsStage.Plaintext {
   void sinkDone() {
     CloseReason reason = requireNonNull(closeReason);
     LineServerListener listener = settings.listener();
-    if (announced && !loop.isAbandoned()) {
+    SinkQueue sinkQueue = queue;
+    boolean givenUp = loop.isAbandoned() || (sinkQueue != null && sinkQueue.isGivenUp());
+    if (announced && !givenUp) {
       Events.report(() -> listener.connectionClosed(peer, reason));
     }
-    SinkQueue sinkQueue = queue;
     if (sinkQueue != null) {
       settings.budget().queueDone(sinkQueue);
     }
@@ -585,7 +589,7 @@ final class Connection implements TlsStage.Plaintext {
   private void onSinkRejected(Throwable error) {
     SinkQueue sinkQueue = requireNonNull(queue);
     if (settings.sinkExecutor() instanceof ExecutorService service && service.isShutdown()) {
-      long dropped = sinkQueue.abandon();
+      long dropped = sinkQueue.abandon(false);
       Events.sinkRejected(
           peer,
           () ->
@@ -614,6 +618,6 @@ final class Connection implements TlsStage.Plaintext {
   /** Past the drain's deadline, a queue the executor keeps refusing is given up: its lines drop. */
   void abandonSink() {
     retrying = false;
-    requireNonNull(queue).abandon();
+    requireNonNull(queue).abandon(false);
   }
 }

@@ -46,6 +46,7 @@ final class SinkQueue {
   private final SinkCall sinkCall;
   private volatile boolean ended;
   private volatile boolean discard;
+  private volatile boolean givenUp;
 
   SinkQueue(Connection connection, Settings settings, Executor executor, Chunk chunk) {
     this.connection = connection;
@@ -129,14 +130,23 @@ final class SinkQueue {
   }
 
   /**
-   * Drops every queued line and starts no sink call again; a call under way runs on. From any
-   * thread. Returns how many lines it dropped.
+   * Drops every queued line and starts no sink call again; a call under way runs on. With {@code
+   * givenUp} (by {@code close()}, past its deadline), the connection's end is not reported to the
+   * listener either. From any thread. Returns how many lines it dropped.
    */
-  long abandon() {
+  long abandon(boolean givenUp) {
+    if (givenUp) {
+      this.givenUp = true;
+    }
     discard = true;
     long dropped = dropAll();
     schedule(); // runs the end on this thread, unless a task is under way: that one will
     return dropped;
+  }
+
+  /** True once {@code close()} gave up on this queue: nothing more is reported. */
+  boolean isGivenUp() {
+    return givenUp;
   }
 
   private void schedule() {
