@@ -164,13 +164,14 @@ public final class LineServer implements AutoCloseable {
    * every thread of the server has ended, every socket is closed and every queued line is through
    * the sink, whatever the caller's interrupt status (which it keeps).
    *
-   * <p>A sink or listener call that does not return bounds this: one second past the shutdown
-   * timeout the thread running it is interrupted, and one second later {@code close()} gives up on
-   * it, logging a WARNING with its stack: an I/O thread's sockets are closed (its peers see the
-   * connection end), it delivers no further line and reports nothing more, and it ends, releasing
-   * its selector, once the call returns; lines still queued for a sink executor are dropped and
-   * counted in {@link LineServerStats#linesDropped()}. The call under way is the only user code
-   * that may still run after {@code close()} returns.
+   * <p>So {@code close()} returns within the shutdown timeout and two seconds, even when a sink or
+   * listener call does not return: one second past the shutdown timeout the thread running it is
+   * interrupted, and one second later {@code close()} gives up on it, logging a WARNING with its
+   * stack: an I/O thread's sockets are closed (its peers see the connection end), it delivers no
+   * further line and reports nothing more, and it ends, releasing its selector, once the call
+   * returns; lines still queued for a sink executor are dropped and counted in {@link
+   * LineServerStats#linesDropped()}. The call under way is the only user code that may still run
+   * after {@code close()} returns.
    *
    * <p>Idempotent and safe from any thread. Called from a sink or listener (on a thread of this
    * server or of its sink executor), it starts the same shutdown on a thread named {@code
@@ -202,6 +203,7 @@ public final class LineServer implements AutoCloseable {
       acceptor.stop();
       long deadline = System.nanoTime() + shutdownTimeoutNanos;
       interrupted |= join(threads[0], deadline);
+      threads[0].interrupt(); // a connectionRefused or acceptFailed listener call that blocks
       try {
         channel.close(); // already closed, unless the acceptor thread never ran or died
         if (localAddress instanceof UnixDomainSocketAddress unix) {
@@ -213,14 +215,23 @@ public final class LineServer implements AutoCloseable {
       for (IoLoop loop : loops) {
         loop.drain(deadline);
       }
+      // Past the deadline plus a grace, a thread still in a sink or listener call is interrupted;
+      // one grace later, close() gives up on it.
       long grace = deadline + GRACE_NANOS;
       for (int i = 1; i < threads.length; i++) {
         interrupted |= join(threads[i], grace);
+      }
+      for (int i = 1; i < threads.length; i++) {
+        threads[i].interrupt(); // no effect on a thread that has ended
+      }
+      long last = Math.max(System.nanoTime(), grace) + GRACE_NANOS;
+      for (int i = 1; i < threads.length; i++) {
+        interrupted |= join(threads[i], last);
         if (threads[i].isAlive()) {
           giveUp(threads[i], loops[i - 1]);
         }
       }
-      interrupted |= awaitSinkQueues(grace);
+      interrupted |= awaitSinkQueues(last);
     } finally {
       closed.countDown();
       if (interrupted) {
@@ -230,24 +241,15 @@ public final class LineServer implements AutoCloseable {
   }
 
   /**
-   * Waits for {@code thread} until {@code deadlineNanos}, then interrupts it (a call blocked in an
-   * interruptible method) and waits one second more. Returns whether the caller was interrupted
-   * meanwhile: the wait goes on regardless.
+   * Waits for {@code thread} until {@code deadlineNanos}; returns whether the caller was
+   * interrupted meanwhile, for the wait goes on regardless.
    */
   private static boolean join(Thread thread, long deadlineNanos) {
     boolean interrupted = false;
-    boolean nudged = false;
-    long until = deadlineNanos;
     while (thread.isAlive()) {
-      long left = until - System.nanoTime();
+      long left = deadlineNanos - System.nanoTime();
       if (left <= 0) {
-        if (nudged) {
-          break;
-        }
-        nudged = true;
-        thread.interrupt();
-        until = System.nanoTime() + GRACE_NANOS;
-        continue;
+        break;
       }
       try {
         thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));

@@ -89,6 +89,9 @@ final class ClosePromisesTest {
       start("sender-" + s, () -> sendAndFin(server, sender, perSender));
     }
     assertThat(inStall.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> server.stats().connectionsAccepted() == senders);
     server.close();
 
     assertThat(errors).isEmpty();

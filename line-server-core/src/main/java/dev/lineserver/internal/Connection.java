@@ -135,6 +135,10 @@ final class Connection implements TlsStage.Plaintext {
         pause();
         return false;
       }
+      if (loop.isPastDrainDeadline()) {
+        close(CloseReason.SHUTDOWN_TIMEOUT); // what was read is through; nothing more is read
+        return false;
+      }
       readBuffer.clear();
       int n;
       try {

@@ -171,6 +171,11 @@ public final class IoLoop implements Runnable {
     return open.size();
   }
 
+  /** True once the drain's deadline has passed: a connection reads nothing more. */
+  boolean isPastDrainDeadline() {
+    return drainRequested && System.nanoTime() - drainDeadline >= 0;
+  }
+
   /** True once {@code close()} gave up waiting for this loop: nothing more is delivered. */
   boolean isAbandoned() {
     return abandoned;
