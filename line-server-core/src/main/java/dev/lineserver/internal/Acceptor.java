@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The acceptor thread: waits on its own selector for the listening channel, accepts every waiting
- * connection, admits or refuses each, and deals admitted ones round-robin to the running I/O loops.
- * Asked to {@link #stop}, it accepts what already waits in the kernel's backlog, so that those
- * connections are drained like the others, then closes the listening channel. When accepting fails
- * (out of file descriptors, say) it backs off, 100 ms doubling to 1 s, reporting the first failure
- * of a run and the recovery once. Only its own thread touches its fields but {@link #counters} and
- * {@code stopping}.
+ * connection, admits or refuses each, sets TCP keepalive on admitted ones and deals them
+ * round-robin to the running I/O loops. Asked to {@link #stop}, it accepts what already waits in
+ * the kernel's backlog, so that those connections are drained like the others, then closes the
+ * listening channel. When accepting fails (out of file descriptors, say) it backs off, 100 ms
+ * doubling to 1 s, reporting the first failure of a run and the recovery once. Only its own thread
+ * touches its fields but {@link #counters} and {@code stopping}.
  */
 public final class Acceptor implements Runnable {
   static final long FIRST_BACKOFF_MILLIS = 100;
@@ -33,6 +33,7 @@ public final class Acceptor implements Runnable {
   private final Selector selector;
   private final IoLoop[] loops;
   private final Admission admission;
+  private final KeepAlive keepAlive;
   private final LineServerListener listener;
   private final Counters counters = new Counters();
   private volatile boolean stopping;
@@ -41,13 +42,13 @@ public final class Acceptor implements Runnable {
   private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
   /** Takes over {@code server}, which it makes non-blocking and closes when it ends. */
-  public Acceptor(
-      ServerSocketChannel server, IoLoop[] loops, Admission admission, LineServerListener listener)
+  public Acceptor(ServerSocketChannel server, IoLoop[] loops, Settings settings)
       throws IOException {
     this.server = server;
     this.loops = loops.clone();
-    this.admission = admission;
-    this.listener = listener;
+    this.admission = settings.admission();
+    this.keepAlive = settings.keepAlive();
+    this.listener = settings.listener();
     this.selector = Selector.open();
     try {
       server.configureBlocking(false);
@@ -135,6 +136,7 @@ public final class Acceptor implements Runnable {
       refuse(channel, peer.remoteAddress(), refusal);
       return;
     }
+    keepAlive.apply(channel, peer.remoteAddress());
     for (int tries = 0; tries < loops.length; tries++) {
       IoLoop loop = loops[nextLoop];
       nextLoop = (nextLoop + 1) % loops.length;
