@@ -525,7 +525,9 @@ public final class LineServer implements AutoCloseable {
      * are checked against both (so allow the proxies too), while connection limits count the
      * proxy's. A connection whose header is malformed, cut short or later than {@link
      * #handshakeTimeout} is closed without a line delivered and reported to {@link
-     * LineServerListener#handshakeFailed}.
+     * LineServerListener#handshakeFailed}. With {@link ProxyProtocol#OPTIONAL}, a connection that
+     * has not begun a header's signature by then (it sent nothing, or a prefix of one such as
+     * {@code "\r\n"}) is a plain one: what it sent is line data and it goes on.
      */
     public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
       this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
@@ -557,7 +559,9 @@ public final class LineServer implements AutoCloseable {
 
     /**
      * How long a connection may take to complete what comes before its lines (the PROXY protocol
-     * header, the TLS handshake); 10 s by default, 1 ms to 1 h.
+     * header, the TLS handshake); 10 s by default, 1 ms to 1 h. With {@link ProxyProtocol#OPTIONAL}
+     * a connection that has not begun a header by then is a plain one, and with {@link #tls} too
+     * its TLS handshake then has this long again.
      */
     public Builder handshakeTimeout(Duration handshakeTimeout) {
       this.handshakeTimeout =

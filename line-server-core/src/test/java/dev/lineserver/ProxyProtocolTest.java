@@ -214,6 +214,102 @@ final class ProxyProtocolTest {
   }
 
   @Test
+  void optional_crLfThenAPausePastTheHandshakeTimeout_isPlainData() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("\r\n"); // the first bytes of a v2 signature
+      // Delivered once the deadline passed: the held bytes were no header after all.
+      assertThat(delivered.take().line()).isEmpty();
+      client.send("abc\n");
+      assertThat(delivered.take().line()).isEqualTo("abc");
+      verify(listener).connectionOpened(any());
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void optional_silentPastTheHandshakeTimeout_thenALine_isDelivered() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      // Opened at the deadline, as the plain connection it is.
+      verify(listener, timeout(TIMEOUT_MILLIS)).connectionOpened(any());
+      client.send("late\n");
+      Delivered line = delivered.take();
+      assertThat(line.line()).isEqualTo("late");
+      assertThat(line.connection().proxyAddress()).isNull();
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void optional_silent_isStillClosedByTheIdleTimeout() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL)
+                .handshakeTimeout(Duration.ofMillis(100))
+                .idleTimeout(Duration.ofMillis(400))
+                .start();
+        Client client = new Client(server)) {
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionClosed(any(), eq(CloseReason.IDLE_TIMEOUT));
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void required_crLfThenAPause_stillFailsAtTheDeadline() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("\r\n");
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      assertThat(delivered.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void optional_aRecognizedV1PrefixStalled_stillFailsAtTheDeadline() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("PROXY TCP4 ");
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e ->
+                      e instanceof TimeoutException
+                          && e.getMessage().contains("PROXY protocol header")));
+      assertThat(delivered.isEmpty()).isTrue();
+      verify(listener, never()).connectionOpened(any());
+    }
+  }
+
+  @Test
+  void optionalWithTls_silentPastTheHeaderDeadline_stillFailsTheTlsHandshakeDeadline()
+      throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL)
+                .tls(TestPki.shared().serverContext())
+                .handshakeTimeout(Duration.ofMillis(200))
+                .start();
+        Client client = new Client(server)) {
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e -> e instanceof TimeoutException && e.getMessage().contains("TLS handshake")));
+      verify(listener, never()).connectionOpened(any());
+    }
+  }
+
+  @Test
   void handshakeTimeout_outsideItsRange_failsAtOnce() {
     assertThatThrownBy(() -> LineServer.builder().handshakeTimeout(Duration.ZERO))
         .hasMessage("handshakeTimeout: PT0S (expected: PT0.001S..PT1H)");

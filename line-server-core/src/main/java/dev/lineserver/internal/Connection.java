@@ -173,12 +173,10 @@ final class Connection implements TlsStage.Plaintext {
     if (status == ProxyHeader.Status.NEED_MORE) {
       return false;
     }
-    proxyHeader = null;
     if (status == ProxyHeader.Status.NOT_PROXY) {
-      announceIfReady();
-      fromSocket(header.heldBytes());
-      return !closed;
+      return servePlain(header);
     }
+    proxyHeader = null;
     InetSocketAddress client = header.source();
     if (client != null) {
       if (!settings.admission().allows(client)) {
@@ -191,6 +189,17 @@ final class Connection implements TlsStage.Plaintext {
     }
     announceIfReady();
     return true;
+  }
+
+  /**
+   * Optional mode: the stream began with no PROXY header after all; its bytes held so far are line
+   * data. True if the connection goes on.
+   */
+  private boolean servePlain(ProxyHeader header) {
+    proxyHeader = null;
+    announceIfReady();
+    fromSocket(header.heldBytes());
+    return !closed;
   }
 
   /** Socket bytes after any PROXY header: through TLS if on, then to the line buffer. */
@@ -317,19 +326,15 @@ final class Connection implements TlsStage.Plaintext {
     }
     ProxyHeader header = proxyHeader;
     if (header != null) {
-      proxyHeader = null;
-      boolean recognized = header.version() != 0;
-      if (!recognized && !header.heldBytes().hasRemaining()) {
+      if (header.version() == 0 && !header.heldBytes().hasRemaining()) {
         close(reason);
         return;
       }
-      if (recognized || settings.proxyProtocol() == ProxyProtocol.REQUIRED) {
+      if (!header.mayBePlain()) {
         handshakeFailed(new ProxyHeaderException("connection ended inside its PROXY header"));
         return;
       }
-      announceIfReady();
-      fromSocket(header.heldBytes());
-      if (closed) {
+      if (!servePlain(header)) {
         return;
       }
     }
@@ -361,6 +366,14 @@ final class Connection implements TlsStage.Plaintext {
     }
     if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
       onReadable(readBuffer);
+      ProxyHeader header = proxyHeader;
+      if (!closed && header != null && header.mayBePlain()) {
+        // Optional mode: no header began, so this is a plain connection, idle or slow.
+        if (servePlain(header) && !announced) {
+          handshakeDeadlineNanos = now + settings.handshakeTimeoutNanos(); // TLS's own
+        }
+        return;
+      }
       if (!closed && !announced) {
         String what = proxyHeader != null ? "PROXY protocol header" : "TLS handshake";
         handshakeFailed(
