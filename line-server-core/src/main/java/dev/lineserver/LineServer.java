@@ -434,6 +434,12 @@ public final class LineServer implements AutoCloseable {
     /**
      * The most connections open at once from one IP address; unlimited by default (many trackers
      * may share a gateway's or a carrier's NAT address). Past it, like {@link #maxConnections}.
+     * With the {@link #proxyProtocol} on, the address counted is the one the connection has once
+     * its header is read: the client the header names (a client past its limit is closed before its
+     * first line, {@link CloseReason#MAX_CONNECTIONS_PER_ADDRESS}, and reported to {@link
+     * LineServerListener#connectionRefused} with its address), else the socket's peer. A proxy's
+     * own connections are bounded by {@link #maxConnections}, and each lasts at most {@link
+     * #handshakeTimeout} before its header.
      */
     public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
       this.maxConnectionsPerAddress =
@@ -522,8 +528,8 @@ public final class LineServer implements AutoCloseable {
      * haproxy with {@code send-proxy} or {@code send-proxy-v2}; {@link ProxyProtocol#OFF} by
      * default. With it on, {@link ConnectionInfo#remoteAddress()} is the client's address and
      * {@link ConnectionInfo#proxyAddress()} the proxy's; the {@link #allow}/{@link #deny} ranges
-     * are checked against both (so allow the proxies too), while connection limits count the
-     * proxy's. A connection whose header is malformed, cut short or later than {@link
+     * are checked against both (so allow the proxies too), and {@link #maxConnectionsPerAddress}
+     * counts the client. A connection whose header is malformed, cut short or later than {@link
      * #handshakeTimeout} is closed without a line delivered and reported to {@link
      * LineServerListener#handshakeFailed}. With {@link ProxyProtocol#OPTIONAL}, a connection that
      * has not begun a header's signature by then (it sent nothing, or a prefix of one such as
@@ -678,7 +684,10 @@ public final class LineServer implements AutoCloseable {
               idleTimeout.toNanos(),
               lineTimeout.toNanos(),
               new Admission(
-                  maxConnections, maxConnectionsPerAddress, new AddressRanges(allow, deny)),
+                  maxConnections,
+                  maxConnectionsPerAddress,
+                  proxyProtocol != ProxyProtocol.OFF,
+                  new AddressRanges(allow, deny)),
               proxyProtocol,
               sslContext,
               clientAuth,

@@ -131,7 +131,7 @@ public final class Acceptor implements Runnable {
       closeQuietly(channel);
       return;
     }
-    RefusalReason refusal = admission.admit(peer.remoteAddress());
+    RefusalReason refusal = admission.admit(peer);
     if (refusal != null) {
       refuse(channel, peer.remoteAddress(), refusal);
       return;
@@ -146,7 +146,7 @@ public final class Acceptor implements Runnable {
       }
     }
     Events.LOGGER.log(Level.ERROR, () -> "no I/O thread is running; closing " + peer);
-    admission.release(peer.remoteAddress());
+    admission.release(peer);
     counters.closed(CloseReason.SERVER_ERROR);
     closeQuietly(channel);
   }

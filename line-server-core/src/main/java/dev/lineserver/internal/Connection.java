@@ -9,6 +9,7 @@ import dev.lineserver.RefusalReason;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -159,7 +160,8 @@ final class Connection implements TlsStage.Plaintext {
 
   /**
    * Reads the PROXY header from the start of {@code bytes}; true once it is through and the rest of
-   * {@code bytes} is line data. A bad header closes the connection.
+   * {@code bytes} is line data. A bad header closes the connection, and so does a client the ranges
+   * refuse or that is past its per-address limit.
    */
   private boolean readProxyHeader(ByteBuffer bytes) {
     ProxyHeader header = requireNonNull(proxyHeader);
@@ -180,12 +182,13 @@ final class Connection implements TlsStage.Plaintext {
     InetSocketAddress client = header.source();
     if (client != null) {
       if (!settings.admission().allows(client)) {
-        close(CloseReason.NOT_ALLOWED);
-        LineServerListener listener = settings.listener();
-        Events.report(() -> listener.connectionRefused(client, RefusalReason.NOT_ALLOWED));
+        refused(client, CloseReason.NOT_ALLOWED, RefusalReason.NOT_ALLOWED);
         return false;
       }
       peer.proxied(client);
+    }
+    if (!admittedAfterHeader()) {
+      return false;
     }
     announceIfReady();
     return true;
@@ -197,9 +200,30 @@ final class Connection implements TlsStage.Plaintext {
    */
   private boolean servePlain(ProxyHeader header) {
     proxyHeader = null;
+    if (!admittedAfterHeader()) {
+      return false;
+    }
     announceIfReady();
     fromSocket(header.heldBytes());
     return !closed;
+  }
+
+  /** Counts the connection under its address now known; past that address's limit, closes it. */
+  private boolean admittedAfterHeader() {
+    if (settings.admission().admitAfterHeader(peer) == null) {
+      return true;
+    }
+    refused(
+        peer.remoteAddress(),
+        CloseReason.MAX_CONNECTIONS_PER_ADDRESS,
+        RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
+    return false;
+  }
+
+  private void refused(SocketAddress remote, CloseReason closeReason, RefusalReason refusalReason) {
+    close(closeReason);
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.connectionRefused(remote, refusalReason));
   }
 
   /** Socket bytes after any PROXY header: through TLS if on, then to the line buffer. */
@@ -493,7 +517,7 @@ final class Connection implements TlsStage.Plaintext {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
-    settings.admission().release(peer.socketRemoteAddress());
+    settings.admission().release(peer);
     counters.closed(reason);
     if (key == null) {
       Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);
