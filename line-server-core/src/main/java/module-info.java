@@ -6,6 +6,7 @@
  */
 module dev.lineserver {
   requires static transitive org.jspecify;
+  requires jdk.net; // TCP keepalive timings; the options are unsupported on some platforms
 
   exports dev.lineserver;
 }

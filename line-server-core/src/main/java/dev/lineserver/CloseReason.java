@@ -28,6 +28,13 @@ public enum CloseReason {
    * not to {@code connectionOpened} or {@code connectionClosed}.
    */
   NOT_ALLOWED,
+  /**
+   * With the PROXY protocol: the address the connection has once its header is read (the client the
+   * header names, else the socket's peer) already had {@code maxConnectionsPerAddress} connections
+   * open. Reported to {@link LineServerListener#connectionRefused}, not to {@code connectionOpened}
+   * or {@code connectionClosed}.
+   */
+  MAX_CONNECTIONS_PER_ADDRESS,
   /** The I/O thread serving the connection died of an {@link Error}; see the log. */
   SERVER_ERROR
 }

@@ -7,6 +7,7 @@ import dev.lineserver.internal.Budget;
 import dev.lineserver.internal.Callbacks;
 import dev.lineserver.internal.Counters;
 import dev.lineserver.internal.IoLoop;
+import dev.lineserver.internal.KeepAlive;
 import dev.lineserver.internal.Reports;
 import dev.lineserver.internal.Settings;
 import dev.lineserver.internal.Tls;
@@ -348,6 +349,10 @@ public final class LineServer implements AutoCloseable {
     private Duration lineTimeout = Duration.ofSeconds(60);
     private int maxConnections = 65_536;
     private int maxConnectionsPerAddress = Integer.MAX_VALUE;
+    private boolean keepAlive = true;
+    private Duration keepAliveIdle = Duration.ofMinutes(2);
+    private Duration keepAliveInterval = Duration.ofSeconds(15);
+    private int keepAliveCount = 4;
     private List<AddressRanges.Range> allow = List.of();
     private List<AddressRanges.Range> deny = List.of();
     private ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
@@ -453,7 +458,10 @@ public final class LineServer implements AutoCloseable {
 
     /**
      * Closes a connection that sent no byte for this long ({@link CloseReason#IDLE_TIMEOUT}),
-     * dropping a partial line; {@code Duration.ZERO} (the default) never does.
+     * dropping a partial line; {@code Duration.ZERO} (the default) never does. A fleet whose
+     * senders report at least every {@code T} should set about {@code 2 * T} plus a margin for
+     * delays ({@code T} = 30 s: 75 s): a live sender that lost one report stays, a vanished one is
+     * closed that long after its last line, sooner than {@link #tcpKeepAlive} notices it.
      */
     public Builder idleTimeout(Duration idleTimeout) {
       Objects.requireNonNull(idleTimeout, "idleTimeout");
@@ -487,11 +495,69 @@ public final class LineServer implements AutoCloseable {
     /**
      * The most connections open at once from one IP address; unlimited by default (many trackers
      * may share a gateway's or a carrier's NAT address). Past it, like {@link #maxConnections}.
+     * With the {@link #proxyProtocol} on, the address counted is the one the connection has once
+     * its header is read: the client the header names (a client past its limit is closed before its
+     * first line, {@link CloseReason#MAX_CONNECTIONS_PER_ADDRESS}, and reported to {@link
+     * LineServerListener#connectionRefused} with its address), else the socket's peer. A proxy's
+     * own connections are bounded by {@link #maxConnections}, and each lasts at most {@link
+     * #handshakeTimeout} before its header.
      */
     public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
       this.maxConnectionsPerAddress =
           checkRange("maxConnectionsPerAddress", maxConnectionsPerAddress, 1, Integer.MAX_VALUE);
       return this;
+    }
+
+    /**
+     * TCP keepalive on accepted TCP connections, so that a peer that vanished without a FIN or RST
+     * (power lost, out of coverage) is noticed: after {@code idle} with no segment from the peer,
+     * the kernel probes it every {@code interval}, and after {@code count} unanswered probes the
+     * connection fails and is closed with {@link CloseReason#PEER_RESET}, freeing its descriptor
+     * and its {@link #maxConnections} slot. A peer that answers probes is never closed by them: to
+     * close live but silent peers, see {@link #idleTimeout}. On by default with 2 min, 15 s and 4
+     * probes: a vanished peer is closed within 3 minutes of its last segment. {@code idle} and
+     * {@code interval} are whole seconds, 1 s to 32767 s; {@code count} 1 to 127. Where the JDK
+     * cannot set these timings on the platform, keepalive is still on with the operating system's
+     * timings (on Linux, 2 h, 75 s and 9 probes), which is logged once at INFO. Unix-domain sockets
+     * have no keepalive.
+     */
+    public Builder tcpKeepAlive(Duration idle, Duration interval, int count) {
+      Objects.requireNonNull(idle, "idle");
+      Objects.requireNonNull(interval, "interval");
+      checkKeepAliveSeconds("tcpKeepAlive idle", idle);
+      checkKeepAliveSeconds("tcpKeepAlive interval", interval);
+      checkRange("tcpKeepAlive count", count, 1, KeepAlive.MAX_COUNT);
+      this.keepAlive = true;
+      this.keepAliveIdle = idle;
+      this.keepAliveInterval = interval;
+      this.keepAliveCount = count;
+      return this;
+    }
+
+    /**
+     * Turns TCP keepalive off ({@code false}), or on again ({@code true}, the default) with the
+     * timings of {@link #tcpKeepAlive(Duration, Duration, int)}.
+     */
+    public Builder tcpKeepAlive(boolean on) {
+      this.keepAlive = on;
+      return this;
+    }
+
+    private static void checkKeepAliveSeconds(String name, Duration value) {
+      Duration max = Duration.ofSeconds(KeepAlive.MAX_SECONDS);
+      if (value.getNano() != 0
+          || value.compareTo(Duration.ofSeconds(1)) < 0
+          || value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            name
+                + ": "
+                + value
+                + " (expected: whole seconds, "
+                + Duration.ofSeconds(1)
+                + ".."
+                + max
+                + ")");
+      }
     }
 
     /**
@@ -523,10 +589,12 @@ public final class LineServer implements AutoCloseable {
      * haproxy with {@code send-proxy} or {@code send-proxy-v2}; {@link ProxyProtocol#OFF} by
      * default. With it on, {@link ConnectionInfo#remoteAddress()} is the client's address and
      * {@link ConnectionInfo#proxyAddress()} the proxy's; the {@link #allow}/{@link #deny} ranges
-     * are checked against both (so allow the proxies too), while connection limits count the
-     * proxy's. A connection whose header is malformed, cut short or later than {@link
+     * are checked against both (so allow the proxies too), and {@link #maxConnectionsPerAddress}
+     * counts the client. A connection whose header is malformed, cut short or later than {@link
      * #handshakeTimeout} is closed without a line delivered and reported to {@link
-     * LineServerListener#handshakeFailed}.
+     * LineServerListener#handshakeFailed}. With {@link ProxyProtocol#OPTIONAL}, a connection that
+     * has not begun a header's signature by then (it sent nothing, or a prefix of one such as
+     * {@code "\r\n"}) is a plain one: what it sent is line data and it goes on.
      */
     public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
       this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
@@ -558,7 +626,9 @@ public final class LineServer implements AutoCloseable {
 
     /**
      * How long a connection may take to complete what comes before its lines (the PROXY protocol
-     * header, the TLS handshake); 10 s by default, 1 ms to 1 h.
+     * header, the TLS handshake); 10 s by default, 1 ms to 1 h. With {@link ProxyProtocol#OPTIONAL}
+     * a connection that has not begun a header by then is a plain one, and with {@link #tls} too
+     * its TLS handshake then has this long again.
      */
     public Builder handshakeTimeout(Duration handshakeTimeout) {
       this.handshakeTimeout =
@@ -675,13 +745,21 @@ public final class LineServer implements AutoCloseable {
               idleTimeout.toNanos(),
               lineTimeout.toNanos(),
               new Admission(
-                  maxConnections, maxConnectionsPerAddress, new AddressRanges(allow, deny)),
+                  maxConnections,
+                  maxConnectionsPerAddress,
+                  proxyProtocol != ProxyProtocol.OFF,
+                  new AddressRanges(allow, deny)),
               proxyProtocol,
               sslContext,
               clientAuth,
               handshakeTimeout.toNanos(),
               sinkExecutor,
-              new Budget(maxPendingBytes));
+              new Budget(maxPendingBytes),
+              new KeepAlive(
+                  keepAlive,
+                  (int) keepAliveIdle.toSeconds(),
+                  (int) keepAliveInterval.toSeconds(),
+                  keepAliveCount));
       prepareForDescriptorExhaustion();
       ServerSocketChannel channel = unixSocket != null ? bindUnix(unixSocket) : bindTcp();
       IoLoop[] loops = new IoLoop[ioThreads];
@@ -690,7 +768,7 @@ public final class LineServer implements AutoCloseable {
         for (int i = 0; i < loops.length; i++) {
           loops[i] = new IoLoop(settings);
         }
-        acceptor = new Acceptor(channel, loops, settings.admission(), new Reports(), listener);
+        acceptor = new Acceptor(channel, loops, settings, new Reports());
       } catch (IOException | RuntimeException e) {
         for (IoLoop loop : loops) {
           if (loop != null) {

@@ -133,8 +133,9 @@ public interface LineServerListener {
    * A connection was refused by a connection limit or the allow/deny ranges: it was accepted and
    * reset at once, before any buffer was allocated for it, so the client's next read or write
    * fails. With the PROXY protocol, the ranges are checked again against the client its header
-   * names, and {@code remoteAddress} is that client's. The default logs at most one WARNING a
-   * second, counting the ones it left out.
+   * names, {@code maxConnectionsPerAddress} counts that client, and a connection refused then is
+   * closed before its first line, with {@code remoteAddress} the client's. The default logs at most
+   * one WARNING a second, counting the ones it left out.
    */
   default void connectionRefused(SocketAddress remoteAddress, RefusalReason reason) {
     Log.REFUSALS.log(

@@ -8,7 +8,9 @@ import java.util.Map;
  *
  * @param connectionsAccepted connections accepted from the kernel, refused ones included
  * @param connectionsOpen connections accepted and not yet closed or refused
- * @param connectionsRefused connections closed at once by a connection limit
+ * @param connectionsRefused connections closed at once by a connection limit or the ranges, at
+ *     accept; those refused after their PROXY header are in {@code connectionsClosed} ({@code
+ *     NOT_ALLOWED}, {@code MAX_CONNECTIONS_PER_ADDRESS})
  * @param bytesReceived bytes read from connections
  * @param lines complete lines within {@code maxLineLength} handed to the sink (or that failed to
  *     decode); with a sink executor, counted as the sink is called, not as they are queued

@@ -36,9 +36,23 @@ final class ChildJvm implements AutoCloseable {
 
   /** Starts {@code mainClass} with {@code args}; {@code openFiles} > 0 sets the child's limit. */
   static ChildJvm start(int openFiles, Class<?> mainClass, String... args) throws IOException {
+    return start(List.of(), openFiles, mainClass, args);
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} under the command {@code prefix}, such as {@code ip
+   * netns exec NAME}.
+   */
+  static ChildJvm startUnder(List<String> prefix, Class<?> mainClass, String... args)
+      throws IOException {
+    return start(prefix, 0, mainClass, args);
+  }
+
+  private static ChildJvm start(
+      List<String> prefix, int openFiles, Class<?> mainClass, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classPath = location(LineServer.class) + File.pathSeparator + location(ChildJvm.class);
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(prefix);
     command.add(java);
     command.add("-Xmx256m");
     command.add("-cp");

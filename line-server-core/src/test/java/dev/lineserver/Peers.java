@@ -28,8 +28,15 @@ final class Peers {
         return file.getPath();
       }
     }
-    String message =
-        program + " not found on PATH: install it with 'apt-get install " + debianPackage + "'";
+    throw unavailable(
+        program + " not found on PATH: install it with 'apt-get install " + debianPackage + "'");
+  }
+
+  /**
+   * Skips the test with {@code message}, or fails it under {@code LINESERVER_REQUIRE_PEERS=1}: what
+   * it needs from the machine is missing. Returns nothing; {@code throw} it for the compiler.
+   */
+  static AssertionError unavailable(String message) {
     if ("1".equals(System.getenv("LINESERVER_REQUIRE_PEERS"))) {
       fail(message + " (LINESERVER_REQUIRE_PEERS=1)");
     }

@@ -3,6 +3,7 @@ package dev.lineserver;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.ArgumentMatchers.eq;
@@ -15,6 +16,7 @@ import dev.lineserver.ConnectionLines.Delivered;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
@@ -210,6 +212,232 @@ final class ProxyProtocolTest {
               eq(new InetSocketAddress("192.0.2.10", 40001)), eq(RefusalReason.NOT_ALLOWED));
       assertThat(delivered.isEmpty()).isTrue();
       assertThat(server.stats().connectionsClosed().get(CloseReason.NOT_ALLOWED)).isEqualTo(1);
+    }
+  }
+
+  private static String v1(String client, int port) {
+    return "PROXY TCP4 " + client + " 198.51.100.1 " + port + " 9000\r\n";
+  }
+
+  /**
+   * A connection through the "proxy" (this test) for {@code client}, admitted: its line arrived.
+   */
+  private Client admitted(LineServer server, String client, int port) throws Exception {
+    Client connection = new Client(server);
+    connection.send(v1(client, port) + "from " + client + ":" + port + "\n");
+    Delivered line = delivered.take();
+    assertThat(line.line()).isEqualTo("from " + client + ":" + port);
+    assertThat(line.connection().remoteAddress()).isEqualTo(new InetSocketAddress(client, port));
+    return connection;
+  }
+
+  /** The next connection for {@code client} is closed before its line and reported as refused. */
+  private void refused(LineServer server, String client, int port) throws Exception {
+    try (Client connection = new Client(server)) {
+      connection.send(v1(client, port) + "refused\n");
+      assertThat(connection.awaitServerClose()).isTrue();
+    }
+    verify(listener, timeout(TIMEOUT_MILLIS))
+        .connectionRefused(
+            eq(new InetSocketAddress(client, port)), eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+  }
+
+  private static void awaitOpen(LineServer server, int open) {
+    await()
+        .atMost(Duration.ofSeconds(Lines.TIMEOUT_SECONDS))
+        .until(() -> server.stats().connectionsOpen() == open);
+  }
+
+  @Test
+  void maxConnectionsPerAddress_behindAProxy_countsTheClientEachHeaderNames() throws Exception {
+    try (LineServer server = server(ProxyProtocol.REQUIRED).maxConnectionsPerAddress(2).start()) {
+      // Four connections from the proxy's one address at once, before any header is read.
+      List<Client> proxied = new ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          proxied.add(new Client(server));
+        }
+        awaitOpen(server, 4);
+        proxied.get(0).send(v1("192.0.2.10", 1) + "a1\n");
+        proxied.get(1).send(v1("192.0.2.10", 2) + "a2\n");
+        proxied.get(2).send(v1("192.0.2.20", 1) + "b1\n");
+        assertThat(delivered.take(3)).extracting(Delivered::line).contains("a1", "a2", "b1");
+        proxied.get(3).send(v1("192.0.2.10", 3) + "a3\n"); // the client's third
+        assertThat(proxied.get(3).awaitServerClose()).isTrue();
+        verify(listener, timeout(TIMEOUT_MILLIS))
+            .connectionRefused(
+                eq(new InetSocketAddress("192.0.2.10", 3)),
+                eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+        assertThat(delivered.isEmpty()).isTrue();
+        LineServerStats stats = server.stats();
+        assertThat(stats.connectionsClosed())
+            .containsEntry(CloseReason.MAX_CONNECTIONS_PER_ADDRESS, 1L);
+        assertThat(stats.connectionsOpen()).isEqualTo(3);
+
+        proxied.remove(0).close();
+        awaitOpen(server, 2);
+        proxied.add(admitted(server, "192.0.2.10", 4));
+      } finally {
+        for (Client client : proxied) {
+          client.close();
+        }
+      }
+      awaitOpen(server, 0);
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void maxConnectionsPerAddress_behindAProxy_everyWayAConnectionEnds_givesItsCountBack()
+      throws Exception {
+    String client = "192.0.2.10";
+    try (LineServer server =
+        server(ProxyProtocol.REQUIRED)
+            .maxConnectionsPerAddress(1)
+            .handshakeTimeout(Duration.ofMillis(300))
+            .start()) {
+      admitted(server, client, 1).close(); // EOF
+      awaitOpen(server, 0);
+      admitted(server, client, 2).reset();
+      awaitOpen(server, 0);
+      Client holder = admitted(server, client, 3);
+      refused(server, client, 4);
+      holder.close();
+      awaitOpen(server, 0);
+      try (Client bad = new Client(server)) {
+        bad.send("PROXY TCP4 192.0.2.10 nonsense\r\n");
+        assertThat(bad.awaitServerClose()).isTrue();
+      }
+      try (Client late = new Client(server)) {
+        assertThat(late.awaitServerClose()).isTrue();
+      }
+      try (Client cutShort = new Client(server)) {
+        cutShort.send("PROXY TCP4 192.0.2.10 ");
+        cutShort.shutdownOutput();
+        assertThat(cutShort.awaitServerClose()).isTrue();
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS).times(3)).handshakeFailed(any(), any());
+      awaitOpen(server, 0);
+
+      // Had any path kept the client's count, this one would be refused.
+      admitted(server, client, 5).close();
+      awaitOpen(server, 0);
+      assertThat(server.stats().connectionsClosed())
+          .containsEntry(CloseReason.MAX_CONNECTIONS_PER_ADDRESS, 1L)
+          .containsEntry(CloseReason.HANDSHAKE_FAILED, 3L);
+    }
+  }
+
+  @Test
+  void maxConnectionsPerAddress_optional_countsAPlainClientBySocketAddress() throws Exception {
+    try (LineServer server = server(ProxyProtocol.OPTIONAL).maxConnectionsPerAddress(1).start();
+        Client plain = new Client(server);
+        Client second = new Client(server)) {
+      plain.send("plain\n");
+      assertThat(delivered.take().line()).isEqualTo("plain");
+      second.send("second\n");
+      assertThat(second.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionRefused(
+              eq(second.socket.getLocalSocketAddress()),
+              eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+      assertThat(delivered.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void optional_crLfThenAPausePastTheHandshakeTimeout_isPlainData() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("\r\n"); // the first bytes of a v2 signature
+      // Delivered once the deadline passed: the held bytes were no header after all.
+      assertThat(delivered.take().line()).isEmpty();
+      client.send("abc\n");
+      assertThat(delivered.take().line()).isEqualTo("abc");
+      verify(listener).connectionOpened(any());
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void optional_silentPastTheHandshakeTimeout_thenALine_isDelivered() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      // Opened at the deadline, as the plain connection it is.
+      verify(listener, timeout(TIMEOUT_MILLIS)).connectionOpened(any());
+      client.send("late\n");
+      Delivered line = delivered.take();
+      assertThat(line.line()).isEqualTo("late");
+      assertThat(line.connection().proxyAddress()).isNull();
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void optional_silent_isStillClosedByTheIdleTimeout() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL)
+                .handshakeTimeout(Duration.ofMillis(100))
+                .idleTimeout(Duration.ofMillis(400))
+                .start();
+        Client client = new Client(server)) {
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .connectionClosed(any(), eq(CloseReason.IDLE_TIMEOUT));
+      verify(listener, never()).handshakeFailed(any(), any());
+    }
+  }
+
+  @Test
+  void required_crLfThenAPause_stillFailsAtTheDeadline() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("\r\n");
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      assertThat(delivered.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void optional_aRecognizedV1PrefixStalled_stillFailsAtTheDeadline() throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+        Client client = new Client(server)) {
+      client.send("PROXY TCP4 ");
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e ->
+                      e instanceof TimeoutException
+                          && e.getMessage().contains("PROXY protocol header")));
+      assertThat(delivered.isEmpty()).isTrue();
+      verify(listener, never()).connectionOpened(any());
+    }
+  }
+
+  @Test
+  void optionalWithTls_silentPastTheHeaderDeadline_stillFailsTheTlsHandshakeDeadline()
+      throws Exception {
+    try (LineServer server =
+            server(ProxyProtocol.OPTIONAL)
+                .tls(TestPki.shared().serverContext())
+                .handshakeTimeout(Duration.ofMillis(200))
+                .start();
+        Client client = new Client(server)) {
+      assertThat(client.awaitServerClose()).isTrue();
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e -> e instanceof TimeoutException && e.getMessage().contains("TLS handshake")));
+      verify(listener, never()).connectionOpened(any());
     }
   }
 

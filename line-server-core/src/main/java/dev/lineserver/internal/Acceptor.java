@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The acceptor thread: waits on its own selector for the listening channel, accepts every waiting
- * connection, admits or refuses each, and deals admitted ones round-robin to the running I/O loops.
- * Asked to {@link #stop}, it accepts what already waits in the kernel's backlog, so that those
- * connections are drained like the others, then closes the listening channel. When accepting fails
- * (out of file descriptors, say) it backs off, 100 ms doubling to 1 s, reporting the first failure
- * of a run and the recovery once. Only its own thread touches its fields but {@link #counters} and
- * {@code stopping}.
+ * connection, admits or refuses each, sets TCP keepalive on admitted ones and deals them
+ * round-robin to the running I/O loops. Asked to {@link #stop}, it accepts what already waits in
+ * the kernel's backlog, so that those connections are drained like the others, then closes the
+ * listening channel. When accepting fails (out of file descriptors, say) it backs off, 100 ms
+ * doubling to 1 s, reporting the first failure of a run and the recovery once. Only its own thread
+ * touches its fields but {@link #counters} and {@code stopping}.
  */
 public final class Acceptor implements Runnable {
   static final long FIRST_BACKOFF_MILLIS = 100;
@@ -34,6 +34,7 @@ public final class Acceptor implements Runnable {
   private final Selector selector;
   private final IoLoop[] loops;
   private final Admission admission;
+  private final KeepAlive keepAlive;
   private final LineServerListener listener;
   private final Counters counters = new Counters();
   private final Reports reports;
@@ -43,18 +44,14 @@ public final class Acceptor implements Runnable {
   private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
   /** Takes over {@code server}, which it makes non-blocking and closes when it ends. */
-  public Acceptor(
-      ServerSocketChannel server,
-      IoLoop[] loops,
-      Admission admission,
-      Reports reports,
-      LineServerListener listener)
+  public Acceptor(ServerSocketChannel server, IoLoop[] loops, Settings settings, Reports reports)
       throws IOException {
     this.reports = reports;
     this.server = server;
     this.loops = loops.clone();
-    this.admission = admission;
-    this.listener = listener;
+    this.admission = settings.admission();
+    this.keepAlive = settings.keepAlive();
+    this.listener = settings.listener();
     this.selector = Selector.open();
     try {
       server.configureBlocking(false);
@@ -160,11 +157,12 @@ public final class Acceptor implements Runnable {
       closeQuietly(channel);
       return;
     }
-    RefusalReason refusal = admission.admit(peer.remoteAddress());
+    RefusalReason refusal = admission.admit(peer);
     if (refusal != null) {
       refuse(channel, peer.remoteAddress(), refusal);
       return;
     }
+    keepAlive.apply(channel, peer.remoteAddress());
     for (int tries = 0; tries < loops.length; tries++) {
       IoLoop loop = loops[nextLoop];
       nextLoop = (nextLoop + 1) % loops.length;
@@ -174,7 +172,7 @@ public final class Acceptor implements Runnable {
       }
     }
     Events.LOGGER.log(Level.ERROR, () -> "no I/O thread is running; closing " + peer);
-    admission.release(peer.remoteAddress());
+    admission.release(peer);
     counters.closed(CloseReason.SERVER_ERROR);
     closeQuietly(channel);
   }

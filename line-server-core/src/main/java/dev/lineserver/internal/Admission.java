@@ -9,27 +9,35 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Refuses connections from addresses outside the allowed ranges, counts open connections, in all
- * and per IP address, and refuses those past a limit. The acceptor admits; whichever thread closes
- * a connection releases it. A remote address that is not an IP address (a Unix socket's) passes the
- * ranges. Per-address counts are kept only when that limit is set, and an address's entry is
- * removed when its last connection closes.
+ * Refuses connections outside the allowed ranges or past a limit, counting open ones in all and per
+ * IP address. Any thread may call it; a connection's {@link Peer} records which address it is
+ * counted under, so that release gives back exactly what admitting took. With the PROXY protocol
+ * the per-address count is taken when the header is read, for the address the connection then has.
+ * An address's entry is removed when its last connection closes.
  */
 public final class Admission {
   private final int maxConnections;
   private final int maxPerAddress;
+  private final boolean perAddressAfterHeader;
   private final AddressRanges ranges;
   private final AtomicInteger open = new AtomicInteger();
   private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
 
-  public Admission(int maxConnections, int maxPerAddress, AddressRanges ranges) {
+  /**
+   * With {@code perAddressAfterHeader} (the PROXY protocol is on), {@link #admit} counts a
+   * connection in all only, and {@link #admitAfterHeader} counts it per address.
+   */
+  public Admission(
+      int maxConnections, int maxPerAddress, boolean perAddressAfterHeader, AddressRanges ranges) {
     this.maxConnections = maxConnections;
     this.maxPerAddress = maxPerAddress;
+    this.perAddressAfterHeader = perAddressAfterHeader;
     this.ranges = ranges;
   }
 
-  /** Counts the connection in, or returns why it is refused (and counts nothing). */
-  @Nullable RefusalReason admit(SocketAddress remote) {
+  /** At accept: counts the connection in, or returns why it is refused (and counts nothing). */
+  @Nullable RefusalReason admit(Peer peer) {
+    SocketAddress remote = peer.remoteAddress();
     if (!allows(remote)) {
       return RefusalReason.NOT_ALLOWED;
     }
@@ -37,10 +45,56 @@ public final class Admission {
       open.decrementAndGet();
       return RefusalReason.MAX_CONNECTIONS;
     }
-    InetAddress address = addressOf(remote);
-    if (address == null) {
-      return null;
+    if (!perAddressAfterHeader && !countPerAddress(peer)) {
+      open.decrementAndGet();
+      return RefusalReason.MAX_CONNECTIONS_PER_ADDRESS;
     }
+    return null;
+  }
+
+  /**
+   * Once the PROXY header phase is over: counts the connection under its remote address (the client
+   * the header named, else the socket's peer), or returns why it is refused. {@link #release} is
+   * still due either way.
+   */
+  @Nullable RefusalReason admitAfterHeader(Peer peer) {
+    return countPerAddress(peer) ? null : RefusalReason.MAX_CONNECTIONS_PER_ADDRESS;
+  }
+
+  /** Whether the ranges let {@code remote} in. */
+  boolean allows(SocketAddress remote) {
+    return ranges.isEmpty()
+        || !(remote instanceof InetSocketAddress inet)
+        || inet.getAddress() == null
+        || ranges.allows(inet.getAddress());
+  }
+
+  /** Counts an admitted connection out, under the address it was counted under, if any. */
+  void release(Peer peer) {
+    open.decrementAndGet();
+    InetAddress address = peer.countedAddress();
+    if (address != null) {
+      perAddress.computeIfPresent(address, (key, count) -> count == 1 ? null : count - 1);
+    }
+  }
+
+  public int open() {
+    return open.get();
+  }
+
+  /** Number of addresses with a connection counted under them; for tests. */
+  int addressesCounted() {
+    return perAddress.size();
+  }
+
+  /** Counts {@code peer} under its remote address unless that one is full; true if not refused. */
+  private boolean countPerAddress(Peer peer) {
+    if (maxPerAddress == Integer.MAX_VALUE
+        || !(peer.remoteAddress() instanceof InetSocketAddress inet)
+        || inet.getAddress() == null) {
+      return true;
+    }
+    InetAddress address = inet.getAddress();
     boolean[] refused = {false};
     perAddress.compute(
         address,
@@ -53,37 +107,9 @@ public final class Admission {
           return current + 1;
         });
     if (refused[0]) {
-      open.decrementAndGet();
-      return RefusalReason.MAX_CONNECTIONS_PER_ADDRESS;
+      return false;
     }
-    return null;
-  }
-
-  /** Whether the ranges let {@code remote} in. */
-  boolean allows(SocketAddress remote) {
-    return ranges.isEmpty()
-        || !(remote instanceof InetSocketAddress inet)
-        || inet.getAddress() == null
-        || ranges.allows(inet.getAddress());
-  }
-
-  /** Counts an admitted connection out. */
-  void release(SocketAddress remote) {
-    open.decrementAndGet();
-    InetAddress address = addressOf(remote);
-    if (address != null) {
-      perAddress.computeIfPresent(address, (key, count) -> count == 1 ? null : count - 1);
-    }
-  }
-
-  public int open() {
-    return open.get();
-  }
-
-  private @Nullable InetAddress addressOf(SocketAddress remote) {
-    if (maxPerAddress == Integer.MAX_VALUE || !(remote instanceof InetSocketAddress inet)) {
-      return null;
-    }
-    return inet.getAddress();
+    peer.countedUnder(address);
+    return true;
   }
 }

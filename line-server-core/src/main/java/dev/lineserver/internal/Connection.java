@@ -9,6 +9,7 @@ import dev.lineserver.RefusalReason;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -172,7 +173,8 @@ final class Connection implements TlsStage.Plaintext {
 
   /**
    * Reads the PROXY header from the start of {@code bytes}; true once it is through and the rest of
-   * {@code bytes} is line data. A bad header closes the connection.
+   * {@code bytes} is line data. A bad header closes the connection, and so does a client the ranges
+   * refuse or that is past its per-address limit.
    */
   private boolean readProxyHeader(ByteBuffer bytes) {
     ProxyHeader header = requireNonNull(proxyHeader);
@@ -186,24 +188,55 @@ final class Connection implements TlsStage.Plaintext {
     if (status == ProxyHeader.Status.NEED_MORE) {
       return false;
     }
-    proxyHeader = null;
     if (status == ProxyHeader.Status.NOT_PROXY) {
-      announceIfReady();
-      fromSocket(header.heldBytes());
-      return !closed;
+      return servePlain(header);
     }
+    proxyHeader = null;
     InetSocketAddress client = header.source();
     if (client != null) {
       if (!settings.admission().allows(client)) {
-        close(CloseReason.NOT_ALLOWED);
-        LineServerListener listener = settings.listener();
-        Events.report(() -> listener.connectionRefused(client, RefusalReason.NOT_ALLOWED));
+        refused(client, CloseReason.NOT_ALLOWED, RefusalReason.NOT_ALLOWED);
         return false;
       }
       peer.proxied(client);
     }
+    if (!admittedAfterHeader()) {
+      return false;
+    }
     announceIfReady();
     return true;
+  }
+
+  /**
+   * Optional mode: the stream began with no PROXY header after all; its bytes held so far are line
+   * data. True if the connection goes on.
+   */
+  private boolean servePlain(ProxyHeader header) {
+    proxyHeader = null;
+    if (!admittedAfterHeader()) {
+      return false;
+    }
+    announceIfReady();
+    fromSocket(header.heldBytes());
+    return !closed;
+  }
+
+  /** Counts the connection under its address now known; past that address's limit, closes it. */
+  private boolean admittedAfterHeader() {
+    if (settings.admission().admitAfterHeader(peer) == null) {
+      return true;
+    }
+    refused(
+        peer.remoteAddress(),
+        CloseReason.MAX_CONNECTIONS_PER_ADDRESS,
+        RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
+    return false;
+  }
+
+  private void refused(SocketAddress remote, CloseReason closeReason, RefusalReason refusalReason) {
+    close(closeReason);
+    LineServerListener listener = settings.listener();
+    Events.report(() -> listener.connectionRefused(remote, refusalReason));
   }
 
   /** Socket bytes after any PROXY header: through TLS if on, then to the line buffer. */
@@ -367,19 +400,15 @@ final class Connection implements TlsStage.Plaintext {
     }
     ProxyHeader header = proxyHeader;
     if (header != null) {
-      proxyHeader = null;
-      boolean recognized = header.version() != 0;
-      if (!recognized && !header.heldBytes().hasRemaining()) {
+      if (header.version() == 0 && !header.heldBytes().hasRemaining()) {
         close(reason);
         return;
       }
-      if (recognized || settings.proxyProtocol() == ProxyProtocol.REQUIRED) {
+      if (!header.mayBePlain()) {
         handshakeFailed(new ProxyHeaderException("connection ended inside its PROXY header"));
         return;
       }
-      announceIfReady();
-      fromSocket(header.heldBytes());
-      if (closed) {
+      if (!servePlain(header)) {
         return;
       }
     }
@@ -411,6 +440,14 @@ final class Connection implements TlsStage.Plaintext {
     }
     if (handshakeDeadlineNanos != 0 && now - handshakeDeadlineNanos >= 0) {
       onReadable(readBuffer);
+      ProxyHeader header = proxyHeader;
+      if (!closed && !paused && header != null && header.mayBePlain()) {
+        // Optional mode: no header began, so this is a plain connection, idle or slow.
+        if (servePlain(header) && !announced) {
+          handshakeDeadlineNanos = now + settings.handshakeTimeoutNanos(); // TLS's own
+        }
+        return;
+      }
       if (!closed && !paused && !announced) {
         String what = proxyHeader != null ? "PROXY protocol header" : "TLS handshake";
         handshakeFailed(
@@ -546,7 +583,7 @@ final class Connection implements TlsStage.Plaintext {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
-    settings.admission().release(peer.socketRemoteAddress());
+    settings.admission().release(peer);
     counters.closed(reason);
     if (key == null) {
       Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);

@@ -1,6 +1,7 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.ConnectionInfo;
+import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -12,10 +13,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link ConnectionInfo} of one accepted connection. Its addresses change at most once, when a
- * PROXY protocol header names the client, and its TLS session is set once the handshake is done,
- * both on the I/O thread and before the connection is announced to a listener or sink; after that
- * it is immutable. {@link #socketRemoteAddress} stays the socket's peer, which connection limits
- * count.
+ * PROXY protocol header names the client, its TLS session is set once the handshake is done, and
+ * {@link #countedAddress} once by {@link Admission}: each before the connection is announced to a
+ * listener or sink (at accept, or on the I/O thread); after that it is immutable.
  */
 final class Peer implements ConnectionInfo {
   private final long id;
@@ -24,6 +24,7 @@ final class Peer implements ConnectionInfo {
   private @Nullable SocketAddress proxyAddress;
   private @Nullable SSLSession tlsSession;
   private final Reports reports;
+  private @Nullable InetAddress countedAddress;
 
   Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress, Reports reports) {
     this.id = id;
@@ -47,9 +48,16 @@ final class Peer implements ConnectionInfo {
     tlsSession = session;
   }
 
-  SocketAddress socketRemoteAddress() {
-    SocketAddress proxy = proxyAddress;
-    return proxy != null ? proxy : remoteAddress;
+  /** The address whose per-address limit this connection counts against; null for none. */
+  @Nullable InetAddress countedAddress() {
+    return countedAddress;
+  }
+
+  void countedUnder(InetAddress address) {
+    if (countedAddress != null) {
+      throw new IllegalStateException("countedUnder: already counted under " + countedAddress);
+    }
+    countedAddress = address;
   }
 
   @Override

@@ -120,6 +120,14 @@ final class ProxyHeader {
     return version;
   }
 
+  /**
+   * Optional mode and no signature recognized yet: if the stream stops here (a deadline, its end),
+   * it is a plain one and {@link #heldBytes} are its first data bytes.
+   */
+  boolean mayBePlain() {
+    return optional && version == 0;
+  }
+
   /** After DONE: a v2 LOCAL header, sent by the proxy itself (a health check). */
   boolean local() {
     return local;
