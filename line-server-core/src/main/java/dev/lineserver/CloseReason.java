@@ -12,9 +12,16 @@ public enum CloseReason {
   LINE_TIMEOUT,
   /** The connection's sink failed more often than the restart intensity allows. */
   RESTART_LIMIT,
-  /** The server is closing and the connection had been quiet; everything it sent was delivered. */
+  /**
+   * The server is closing and the connection was quiet, its socket empty, with no partial line:
+   * everything it sent was delivered.
+   */
   SERVER_CLOSE,
-  /** The server is closing and the connection was still sending when the shutdown timeout ended. */
+  /**
+   * The server is closing and the shutdown timeout ended while the connection was still sending,
+   * held back by the sink, or holding a partial line: what was read is delivered, the partial line
+   * is dropped (never delivered as a line), and what the kernel still held for it is lost.
+   */
   SHUTDOWN_TIMEOUT,
   /**
    * The connection failed before it was opened: its PROXY protocol header was malformed, missing or
@@ -35,6 +42,10 @@ public enum CloseReason {
    * or {@code connectionClosed}.
    */
   MAX_CONNECTIONS_PER_ADDRESS,
-  /** The I/O thread serving the connection died of an {@link Error}; see the log. */
+  /**
+   * The connection's sink threw an {@link Error} ({@link LineServerListener#sinkError}), its sink
+   * executor was shut down, or the I/O thread serving it died of an error of a failing JVM; see the
+   * log.
+   */
   SERVER_ERROR
 }

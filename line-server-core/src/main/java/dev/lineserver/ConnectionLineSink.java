@@ -4,7 +4,7 @@ package dev.lineserver;
  * A {@link LineSink} that also receives the connection each line came from.
  *
  * <p>The same threading and failure rules as {@link LineSink} apply: called on the connection's I/O
- * thread, in arrival order, never concurrently for one connection.
+ * thread or the sink executor, in arrival order, never concurrently for one connection.
  *
  * <pre>{@code
  * LineServer.builder()

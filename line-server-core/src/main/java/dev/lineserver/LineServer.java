@@ -447,7 +447,9 @@ public final class LineServer implements AutoCloseable {
     }
 
     /**
-     * How long {@link LineServer#close()} drains connections that keep sending; 10 s by default.
+     * How long {@link LineServer#close()} drains connections that keep sending, are held back by
+     * the sink or hold a partial line; 10 s by default. {@code close()} returns within this plus
+     * two seconds.
      */
     public Builder shutdownTimeout(Duration shutdownTimeout) {
       Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
@@ -659,9 +661,11 @@ public final class LineServer implements AutoCloseable {
 
     /**
      * With a {@link #sinkExecutor}: the most bytes of lines read and not yet through the sink,
-     * across all connections; 64 MiB by default. When it is spent, the connections that read stop
-     * reading (the TCP window then pushes back on their senders) until the sink has worked the
-     * backlog down to half. No line is dropped and the heap stays bounded.
+     * across all connections, as the heap they hold: their bytes, 4 bytes a line and 64 bytes a
+     * read; 64 MiB by default. When it is spent, connections stop reading before their next read
+     * (the TCP window then pushes back on their senders) until the sink has worked the backlog down
+     * to half. No line is dropped and the heap stays within this plus one read's lines per I/O
+     * thread (at most 256 KiB each).
      */
     public Builder maxPendingBytes(long maxPendingBytes) {
       if (maxPendingBytes < 1024) {

@@ -17,7 +17,7 @@ final class AdmissionTest {
   }
 
   private static Peer peer(long id) {
-    return new Peer(id, PROXY, new InetSocketAddress("127.0.0.1", 9000));
+    return new Peer(id, PROXY, new InetSocketAddress("127.0.0.1", 9000), new Reports());
   }
 
   @Test
