@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Good clients send numbered lines while others trickle, send oversize lines and bad bytes, and
@@ -44,9 +48,14 @@ final class ChaosTest {
     Threads.assertNoServerThreads();
   }
 
-  @Test
-  void chaos_everyGoodLineOfferedOnceInOrder_countersAddUp_nothingLeaks() throws Exception {
-    System.out.printf("chaos: seed %d, %d s%n", seed, seconds);
+  /** Half the run with the sink on the I/O threads, half on an executor with a small budget. */
+  @ParameterizedTest(name = "onExecutor={0}")
+  @ValueSource(booleans = {false, true})
+  void chaos_everyGoodLineOfferedOnceInOrder_countersAddUp_nothingLeaks(boolean onExecutor)
+      throws Exception {
+    long seconds = Math.max(1, this.seconds / 2);
+    System.out.printf("chaos: seed %d, %d s, onExecutor=%s%n", seed, seconds, onExecutor);
+    ExecutorService executor = Executors.newFixedThreadPool(3);
     // A first server makes the JDK open what it keeps for good (see LineServer.start()).
     LineServer.builder().port(0).sink(line -> {}).start().close();
     long fdsBefore = openFileDescriptors();
@@ -87,15 +96,18 @@ final class ChaosTest {
           @Override
           public void sinkFailed(ConnectionInfo connection, String line, Exception error) {}
         };
-    LineServer server =
+    LineServer.Builder builder =
         LineServer.builder()
             .port(0)
             .maxLineLength(MAX_LINE_LENGTH)
             .lineTimeout(Duration.ofSeconds(1))
             .restartIntensity(1000, Duration.ofSeconds(1))
             .sink(sink)
-            .listener(listener)
-            .start();
+            .listener(listener);
+    if (onExecutor) {
+      builder.sinkExecutor(executor).maxPendingBytes(256 * 1024);
+    }
+    LineServer server = builder.start();
     List<Thread> threads = new ArrayList<>();
     long[] sent = new long[GOOD_CLIENTS];
     try {
@@ -120,6 +132,7 @@ final class ChaosTest {
     } finally {
       running.set(false);
       server.close();
+      executor.shutdownNow();
     }
 
     LineServerStats stats = server.stats();
