@@ -46,6 +46,16 @@ public final class TestPki {
   /** {@code CN=localhost}, SAN {@code dns:localhost, ip:127.0.0.1}, issued by {@link #CA}. */
   public static final String SERVER = "server";
 
+  /**
+   * Like {@link #SERVER}, with 1,400 more DNS names: a certificate of about 54 KB, so that the
+   * server's handshake flight is longer than two TLS records (and than the 32 KiB a JDK client
+   * accepts by default: {@code jdk.tls.maxHandshakeMessageSize}, raised for the tests in the pom).
+   */
+  public static final String BIG_SERVER = "big-server";
+
+  /** How many DNS names {@link #BIG_SERVER} has besides localhost. */
+  public static final int BIG_SERVER_NAMES = 1400;
+
   /** Like {@link #SERVER}, but expired a month ago. */
   public static final String EXPIRED_SERVER = "expired-server";
 
@@ -89,6 +99,11 @@ public final class TestPki {
     keytool(store, CA, null, caName, "-ext", "bc:c", "-validity", "3650");
     keytool(store, ROGUE_CA, null, caName, "-ext", "bc:c", "-validity", "3650");
     keytool(store, SERVER, CA, "CN=localhost", "-ext", localhost, "-validity", "3650");
+    StringBuilder names = new StringBuilder(localhost);
+    for (int i = 1; i <= BIG_SERVER_NAMES; i++) {
+      names.append(String.format(",dns:host-%04d.big-chain.line-server.test", i));
+    }
+    keytool(store, BIG_SERVER, CA, "CN=localhost", "-ext", names.toString(), "-validity", "3650");
     keytool(store, CLIENT, CA, "CN=trusted client", "-validity", "3650");
     keytool(store, UNTRUSTED_CLIENT, ROGUE_CA, "CN=untrusted client", "-validity", "3650");
     String[] expired = {"-startdate", "-30d", "-validity", "1"};
@@ -96,7 +111,8 @@ public final class TestPki {
     keytool(store, EXPIRED_CLIENT, CA, "CN=expired client", expired);
 
     TestPki pki = load(dir);
-    for (String name : List.of(SERVER, EXPIRED_SERVER, CLIENT, UNTRUSTED_CLIENT, EXPIRED_CLIENT)) {
+    for (String name :
+        List.of(SERVER, BIG_SERVER, EXPIRED_SERVER, CLIENT, UNTRUSTED_CLIENT, EXPIRED_CLIENT)) {
       pki.exportEntity(name);
     }
     Files.writeString(dir.resolve("ca.pem"), pem("CERTIFICATE", pki.caCertificate().getEncoded()));

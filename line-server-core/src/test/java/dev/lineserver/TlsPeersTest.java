@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +106,27 @@ final class TlsPeersTest {
     try (LineServer server = start(ClientAuth.REQUIRED)) {
       Peers.run(socatClient(server, true), INPUT);
       assertInputArrived("CN=trusted client");
+    }
+  }
+
+  @Test
+  void opensslSClient_aCertificateChainOver47KB_isServed() throws Exception {
+    try (LineServer server =
+        LineServer.builder()
+            .port(0)
+            .tls(TestPki.shared().context(TestPki.BIG_SERVER, true))
+            .connectionSink(delivered)
+            .listener(listener)
+            .start()) {
+      Peers.run(opensslClient(server, false), INPUT);
+      List<Delivered> lines = delivered.take(4);
+      assertThat(lines)
+          .extracting(Delivered::line)
+          .containsExactly("first", "second", "", "no newline at the end");
+      SSLSession session = lines.get(0).connection().tlsSession();
+      assertThat(session).isNotNull();
+      assertThat(session.getLocalCertificates()[0].getEncoded()).hasSizeGreaterThan(47 * 1024);
+      verify(listener, never()).handshakeFailed(any(), any());
     }
   }
 

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -191,7 +192,7 @@ final class TlsTest {
         Delivered line = delivered.take();
         assertThat(line.line()).isEqualTo("proxied and encrypted");
         assertThat(line.connection().remoteAddress())
-            .isEqualTo(new java.net.InetSocketAddress("192.0.2.10", 40001));
+            .isEqualTo(new InetSocketAddress("192.0.2.10", 40001));
         assertThat(line.connection().tlsSession()).isNotNull();
       } finally {
         client.close();
@@ -230,6 +231,34 @@ final class TlsTest {
     assertThatThrownBy(() -> PemFiles.serverContext(pki.keyPem(TestPki.SERVER), notAKey))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no certificate");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void aCertificateChainOver47KB_servesSslSocketClients(String protocol) throws Exception {
+    SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
+    try (LineServer server = server().tls(big).start();
+        SSLSocket client = connect(server, null, protocol)) {
+      client.getOutputStream().write("behind a long chain\n".getBytes(UTF_8));
+      assertThat(delivered.take().line()).isEqualTo("behind a long chain");
+      assertThat(client.getSession().getPeerCertificates()[0].getEncoded().length)
+          .isGreaterThan(47 * 1024);
+    }
+    verify(listener, never()).handshakeFailed(any(), any());
+  }
+
+  @Test
+  void aClientThatNeverReadsTheServersFlight_failsAtTheHandshakeTimeout() throws Exception {
+    SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
+    try (LineServer server = server().tls(big).handshakeTimeout(Duration.ofMillis(300)).start();
+        Socket client = new Socket()) {
+      client.setReceiveBufferSize(1024);
+      client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+      client.getOutputStream().write(ClientHellos.of("TLSv1.3"));
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
+    }
   }
 
   @Test

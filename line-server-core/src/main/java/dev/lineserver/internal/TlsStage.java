@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  * The TLS layer of one server connection: socket bytes in ({@link #unwrap}), plaintext out, bytes
  * for the peer in {@link #outbound}. Owns its {@link SSLEngine}, an incomplete record's bytes (the
  * tail) and unsent bytes; one I/O thread alone calls it and runs the engine's tasks inline. Idle,
- * it holds no buffer: the tail, sized to its record, lives while the record is incomplete, the
- * unsent bytes until written; neither exceeds {@link #MAX_BUFFER}.
+ * it holds no buffer: the tail, sized to its record, lives while the record is incomplete, within
+ * {@link #MAX_BUFFER}; the unsent bytes until written, within {@link #append}'s bounds.
  */
 final class TlsStage {
   /** Receives decrypted bytes, in read mode, valid during the call only; it consumes them all. */
@@ -25,10 +25,16 @@ final class TlsStage {
   }
 
   /**
-   * The largest buffer a stage uses: twice the biggest TLS record (16,709 bytes) and change, so the
-   * JDK's large fragments (33,093 bytes) fit and nothing larger is ever held.
+   * The largest record a stage holds, and the most unsent bytes after the handshake: twice the
+   * biggest TLS record (16,709 bytes) and change, so the JDK's large fragments (33,093 bytes) fit.
    */
   static final int MAX_BUFFER = 34 * 1024;
+
+  /**
+   * The most unsent bytes during the initial handshake: the server's own flight (its certificate
+   * chain above all) must fit, whatever its size; past this, the configuration is at fault.
+   */
+  static final int MAX_FLIGHT = 1024 * 1024;
 
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
   private static final byte HANDSHAKE_RECORD = 22;
@@ -264,13 +270,26 @@ final class TlsStage {
     return delivering ? ByteBuffer.allocate(engine.getSession().getPacketBufferSize()) : plaintext;
   }
 
+  /**
+   * Adds {@code produced} to the unsent bytes: up to {@link #MAX_FLIGHT} until the handshake is
+   * done, then {@link #MAX_BUFFER}, which only a peer that does not read exceeds.
+   */
   private void append(ByteBuffer produced) throws SSLException {
     if (!produced.hasRemaining()) {
       return;
     }
     int size = outbound.remaining() + produced.remaining();
-    if (size > MAX_BUFFER) {
-      throw new SSLException("peer does not read: " + size + " bytes to send");
+    if (!handshakeDone && size > MAX_FLIGHT) {
+      throw new SSLException(
+          "TLS handshake flight of "
+              + size
+              + " bytes (limit: "
+              + MAX_FLIGHT
+              + "): chain too long?");
+    }
+    if (handshakeDone && size > MAX_BUFFER) {
+      throw new SSLException(
+          "peer does not read: " + size + " bytes to send (limit: " + MAX_BUFFER + ")");
     }
     ByteBuffer joined = ByteBuffer.allocate(size);
     joined.put(outbound).put(produced).flip();

@@ -331,6 +331,39 @@ final class TlsStageTest {
     assertThat(link.client.isInboundDone()).isTrue();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void handshake_flightOverMaxBuffer_reachesTheClient(String protocol) throws Exception {
+    TlsLink link = bigChainLink(protocol);
+    link.writeLimit(1000);
+    link.handshake();
+    byte[] data = pattern(3 * MAX_RECORD, 9);
+
+    link.send(data);
+    link.pump();
+
+    assertThat(link.takenFromStage()).isGreaterThan(BIG_CHAIN_BYTES);
+    assertThat(link.serverReceived()).isEqualTo(data);
+    assertThat(link.clientFailure()).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void handshake_clientReadsNothing_stageHoldsItsFlightWithinTheBound(String protocol)
+      throws Exception {
+    TlsLink link = bigChainLink(protocol);
+    link.writeLimit(0);
+    link.pump();
+
+    int unsent = link.stage.outbound().remaining();
+    assertThat(unsent).isGreaterThan(BIG_CHAIN_BYTES).isLessThanOrEqualTo(TlsStage.MAX_FLIGHT);
+    assertThat(link.stage.handshakeDone()).isFalse();
+
+    link.writeLimit(Integer.MAX_VALUE);
+    link.handshake();
+    assertThat(link.takenFromStage()).isGreaterThanOrEqualTo(unsent);
+  }
+
   @Test
   void new_smallPlaintextBuffer_isRejected() throws Exception {
     SSLEngine engine = serverEngine("TLSv1.3");
@@ -355,6 +388,18 @@ final class TlsStageTest {
     assertThat(link.stage.outbound().hasRemaining()).isTrue();
     link.feedClient();
     assertThat(link.clientFailure()).hasMessageContaining("Received fatal alert");
+  }
+
+  /** The DER bytes of {@link TestPki#BIG_SERVER}'s certificate, at the least. */
+  private static final int BIG_CHAIN_BYTES = 47 * 1024;
+
+  private static TlsLink bigChainLink(String protocol)
+      throws GeneralSecurityException, IOException {
+    SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
+    return new TlsLink(
+        TlsLink.serverEngine(big, protocol),
+        TlsLink.clientEngine(clientContext(null), protocol),
+        TlsLink.WHOLE);
   }
 
   private static TlsLink link(String protocol, TlsLink.Chunker chunker)
