@@ -147,7 +147,10 @@ final class ChaosTest {
     assertThat(stats.connectionsOpen()).isZero();
     long closed = stats.connectionsClosed().values().stream().mapToLong(Long::longValue).sum();
     assertThat(closed + stats.connectionsRefused()).isEqualTo(stats.connectionsAccepted());
-    assertThat(stats.connectionsClosed().get(CloseReason.LINE_TIMEOUT)).isPositive();
+    if (!onExecutor) {
+      // With an executor behind the flood, reading pauses and paused connections are not timed.
+      assertThat(stats.connectionsClosed().get(CloseReason.LINE_TIMEOUT)).isPositive();
+    }
     assertThat(stats.connectionsClosed().get(CloseReason.PEER_RESET)).isPositive();
     assertThat(stats.connectionsClosed().get(CloseReason.RESTART_LIMIT)).isZero();
     await()
