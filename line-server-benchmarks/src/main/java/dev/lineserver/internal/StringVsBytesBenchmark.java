@@ -93,7 +93,8 @@ public class StringVsBytesBenchmark {
       new Peer(
           1,
           new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000),
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), 9));
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), 9),
+          new Reports());
   private ConnectionLineSink keep = (connection, line) -> {};
   private ConnectionLineSink firstFieldOfString = (connection, line) -> {};
   private ByteLineSink peek = (connection, line) -> {};
