@@ -54,6 +54,7 @@ final class Connection implements TlsStage.Plaintext {
   private long lastReadNanos;
   private long partialSinceNanos;
   private long handshakeDeadlineNanos;
+  private long pausedAtNanos;
   private boolean retrying;
   int slot = -1; // the loop's index of this connection while registered
 
@@ -333,6 +334,7 @@ final class Connection implements TlsStage.Plaintext {
       return;
     }
     paused = true;
+    pausedAtNanos = System.nanoTime();
     selectionKey.interestOps(interestOps());
     counters.add(Counters.READS_PAUSED, 1);
     loop.paused(this);
@@ -345,10 +347,15 @@ final class Connection implements TlsStage.Plaintext {
     paused = false;
     if (wasPaused && !closed && selectionKey != null && selectionKey.isValid()) {
       selectionKey.interestOps(interestOps());
-      // The peer was held back by us: its idle and line clocks start again now.
-      lastReadNanos = System.nanoTime();
+      // The peer was held back by us: its clocks stood still meanwhile, and go on from there, so
+      // a sender that is held back again and again still runs out of time while it is read.
+      long held = System.nanoTime() - pausedAtNanos;
+      lastReadNanos += held;
       if (partialSinceNanos != 0) {
-        partialSinceNanos = lastReadNanos;
+        partialSinceNanos += held;
+      }
+      if (handshakeDeadlineNanos != 0) {
+        handshakeDeadlineNanos += held;
       }
     }
   }
