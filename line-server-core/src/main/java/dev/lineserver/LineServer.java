@@ -167,12 +167,12 @@ public final class LineServer implements AutoCloseable {
    *
    * <p>So {@code close()} returns within the shutdown timeout and two seconds, even when a sink or
    * listener call does not return: one second past the shutdown timeout the thread running it is
-   * interrupted, and one second later {@code close()} gives up on it, logging a WARNING with its
-   * stack: an I/O thread's sockets are closed (its peers see the connection end), it delivers no
-   * further line and reports nothing more, and it ends, releasing its selector, once the call
-   * returns; lines still queued for a sink executor are dropped and counted in {@link
-   * LineServerStats#linesDropped()}. The call under way is the only user code that may still run
-   * after {@code close()} returns.
+   * interrupted (if it is an I/O thread; a sink executor's threads are yours), and one second later
+   * {@code close()} gives up on it, logging a WARNING with its stack: an I/O thread's sockets are
+   * closed (its peers see the connection end), it delivers no further line and reports nothing
+   * more, and it ends, releasing its selector, once the call returns; lines still queued for a sink
+   * executor are dropped and counted in {@link LineServerStats#linesDropped()}. The call under way
+   * is the only user code that may still run after {@code close()} returns.
    *
    * <p>Idempotent and safe from any thread. Called from a sink or listener (on a thread of this
    * server or of its sink executor), it starts the same shutdown on a thread named {@code
@@ -232,7 +232,7 @@ public final class LineServer implements AutoCloseable {
           giveUp(threads[i], loops[i - 1]);
         }
       }
-      interrupted |= awaitSinkQueues(last);
+      awaitSinkQueues(last); // keeps the flag, should the caller be interrupted meanwhile
     } finally {
       closed.countDown();
       if (interrupted) {
@@ -280,20 +280,26 @@ public final class LineServer implements AutoCloseable {
    * With a sink executor: waits for the lines still queued for the sink, up to the deadline, then
    * drops what is left. Returns whether the caller was interrupted meanwhile.
    */
-  private boolean awaitSinkQueues(long deadlineNanos) {
-    boolean wasInterrupted = Thread.interrupted();
+  private void awaitSinkQueues(long deadlineNanos) {
     if (budget.awaitQueues(deadlineNanos)) {
-      return wasInterrupted | Thread.interrupted();
+      return;
     }
-    long dropped = budget.abandonQueues();
+    List<Thread> stuck = new ArrayList<>();
+    long dropped = budget.abandonQueues(stuck);
+    Throwable where = new Throwable("where the sink executor's threads are");
+    for (Thread thread : stuck) {
+      Throwable at = new Throwable(thread.getName() + " is here");
+      at.setStackTrace(thread.getStackTrace());
+      where.addSuppressed(at);
+    }
     Log.LOGGER.log(
         Level.WARNING,
-        () ->
-            "close(): the sink executor did not work off its queues by the shutdown timeout; "
-                + dropped
-                + " queued lines were dropped and no sink call starts again (one under way runs"
-                + " on)");
-    return wasInterrupted | Thread.interrupted();
+        "close(): the sink executor did not work off its queues by the shutdown timeout; "
+            + dropped
+            + " queued lines were dropped and no sink call starts again; "
+            + stuck.size()
+            + " calls under way run on (the executor's threads are yours: not interrupted)",
+        where);
   }
 
   private void awaitClosed() {
@@ -547,7 +553,7 @@ public final class LineServer implements AutoCloseable {
 
     private static void checkKeepAliveSeconds(String name, Duration value) {
       Duration max = Duration.ofSeconds(KeepAlive.MAX_SECONDS);
-      if (value.getNano() != 0
+      if (!value.equals(Duration.ofSeconds(value.toSeconds()))
           || value.compareTo(Duration.ofSeconds(1)) < 0
           || value.compareTo(max) > 0) {
         throw new IllegalArgumentException(
@@ -665,7 +671,8 @@ public final class LineServer implements AutoCloseable {
      * read; 64 MiB by default. When it is spent, connections stop reading before their next read
      * (the TCP window then pushes back on their senders) until the sink has worked the backlog down
      * to half. No line is dropped and the heap stays within this plus one read's lines per I/O
-     * thread (at most 256 KiB each).
+     * thread (257 KiB each, a little more with TLS), or one line up to {@code maxLineLength} when a
+     * longer line ends in that read.
      */
     public Builder maxPendingBytes(long maxPendingBytes) {
       if (maxPendingBytes < 1024) {

@@ -78,6 +78,8 @@ public final class Acceptor implements Runnable {
     try {
       SelectionKey key = server.keyFor(selector);
       while (!stopping) {
+        // A listener that left the interrupt flag set would make every select return at once.
+        Thread.interrupted();
         // Until a connection waits or stop(); after failures, the back-off (with the key quiet).
         selector.select(failures == 0 ? 0 : backoffMillis);
         selector.selectedKeys().clear();

@@ -20,6 +20,8 @@ public final class Budget {
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
   private final CopyOnWriteArrayList<IoLoop> loops = new CopyOnWriteArrayList<>();
+  private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private final Set<SinkQueue> queues = new LinkedHashSet<>(); // guarded by this
 
   public Budget(long limit) {
@@ -79,10 +81,11 @@ public final class Budget {
             return false;
           }
           try {
-            TimeUnit.NANOSECONDS.timedWait(this, left);
+            TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, RETRY_NANOS));
           } catch (InterruptedException e) {
             interrupted = true;
           }
+          retryRefused(); // the I/O loops have ended: nobody else hands them over again
         }
         return true;
       }
@@ -93,17 +96,31 @@ public final class Budget {
     }
   }
 
+  /** Hands the queues the executor refused to it again; under this lock, as their waiter. */
+  private void retryRefused() {
+    for (SinkQueue queue : new ArrayList<>(queues)) {
+      if (queue.isRefused()) {
+        queue.retry();
+      }
+    }
+  }
+
   /**
    * Past the deadline: every queue still open drops its lines (counted) and starts no more sink
-   * calls; a call under way runs on. Returns how many lines were dropped.
+   * calls; a call under way runs on. Returns how many lines were dropped, and adds the threads
+   * still inside the sink to {@code stuck}.
    */
-  public long abandonQueues() {
+  public long abandonQueues(List<Thread> stuck) {
     List<SinkQueue> open;
     synchronized (this) {
       open = new ArrayList<>(queues);
     }
     long dropped = 0;
     for (SinkQueue queue : open) {
+      Thread runner = queue.runner();
+      if (runner != null) {
+        stuck.add(runner);
+      }
       dropped += queue.abandon(true);
     }
     return dropped;

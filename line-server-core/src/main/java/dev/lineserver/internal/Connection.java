@@ -15,7 +15,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -65,7 +64,7 @@ final class Connection implements TlsStage.Plaintext {
     this.loop = loop;
     this.buffer = new LineBuffer(settings.maxLineLength(), settings.delimiter());
     this.counters = loop.counters();
-    this.sinkCall = new SinkCall(peer, settings, counters);
+    this.sinkCall = new SinkCall(peer, settings, counters, loop::isAbandoned);
     Executor executor = settings.sinkExecutor();
     this.queue = executor == null ? null : new SinkQueue(this, settings, executor, loop.chunk());
     if (settings.proxyProtocol() != ProxyProtocol.OFF) {
@@ -380,10 +379,14 @@ final class Connection implements TlsStage.Plaintext {
       return;
     }
     boolean empty = onReadable(readBuffer);
-    if (!closed
-        && empty
-        && now - Math.max(drainStart, lastReadNanos) >= IoLoop.QUIET_NANOS
-        && !hasPartialInput()) {
+    if (closed || !empty || now - Math.max(drainStart, lastReadNanos) < IoLoop.QUIET_NANOS) {
+      return;
+    }
+    ProxyHeader header = proxyHeader;
+    if (header != null && header.mayBePlain() && !servePlain(header)) {
+      return; // optional mode, quiet with no header begun: its bytes were plain lines
+    }
+    if (!closed && !hasPartialInput()) {
       close(CloseReason.SERVER_CLOSE);
     }
   }
@@ -531,7 +534,9 @@ final class Connection implements TlsStage.Plaintext {
       counters.add(Counters.TOO_LONG, 1);
       long length = buffer.tooLongLength();
       LineServerListener listener = settings.listener();
-      Events.report(() -> listener.lineTooLong(peer, length));
+      if (!loop.isAbandoned()) {
+        Events.report(() -> listener.lineTooLong(peer, length));
+      }
       return;
     }
     ByteBuffer bytes = buffer.lineBytes();
@@ -591,7 +596,9 @@ final class Connection implements TlsStage.Plaintext {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
     settings.admission().release(peer);
-    counters.closed(reason);
+    if (queue == null || key == null) {
+      counters.closed(reason); // with a queue, once its last line is through (sinkDone)
+    }
     if (key == null) {
       Events.LOGGER.log(Level.DEBUG, () -> "closed " + peer + " before reading it: " + reason);
       return;
@@ -608,9 +615,13 @@ final class Connection implements TlsStage.Plaintext {
 
   /** Reports the connection closed, once its last line went through the sink, if it was opened. */
   void sinkDone() {
-    CloseReason reason = requireNonNull(closeReason);
-    LineServerListener listener = settings.listener();
     SinkQueue sinkQueue = queue;
+    CloseReason failure = sinkQueue == null ? null : sinkQueue.failure();
+    CloseReason reason = failure != null ? failure : requireNonNull(closeReason);
+    if (sinkQueue != null) {
+      counters.closed(reason);
+    }
+    LineServerListener listener = settings.listener();
     boolean givenUp = loop.isAbandoned() || (sinkQueue != null && sinkQueue.isGivenUp());
     if (announced && !givenUp) {
       Events.report(() -> listener.connectionClosed(peer, reason));
@@ -627,33 +638,39 @@ final class Connection implements TlsStage.Plaintext {
 
   /**
    * The sink executor refused this connection's lines (from any thread). They stay queued, within
-   * the budget, and the loop tries again shortly; an executor that is shut down never takes them,
-   * so the connection is closed with {@code SERVER_ERROR} and its lines are dropped (counted).
+   * the budget, and the loop tries again shortly; once the loop has ended, {@code close()} does,
+   * while it waits for the queues.
    */
   void sinkRejected(Throwable error) {
-    loop.execute(() -> onSinkRejected(error));
+    if (loop.isRunning()) {
+      loop.execute(() -> onSinkRejected(error));
+    }
   }
 
   private void onSinkRejected(Throwable error) {
-    SinkQueue sinkQueue = requireNonNull(queue);
-    if (settings.sinkExecutor() instanceof ExecutorService service && service.isShutdown()) {
-      long dropped = sinkQueue.abandon(false);
-      Events.sinkRejected(
-          peer,
-          () ->
-              "the sink executor is shut down: closing "
-                  + peer
-                  + " with SERVER_ERROR, "
-                  + dropped
-                  + " queued lines dropped");
-      close(CloseReason.SERVER_ERROR);
-      return;
-    }
     Events.sinkRejected(
         peer, () -> "the sink executor refused " + peer + "'s lines (" + error + "); retrying");
     if (!retrying) {
       retrying = true;
       loop.retryLater(this);
+    }
+  }
+
+  /**
+   * The sink executor is shut down and will never take this connection's lines: they were dropped
+   * (counted); the connection is closed with {@code SERVER_ERROR}. From any thread.
+   */
+  void executorGone(long dropped) {
+    Events.sinkRejected(
+        peer,
+        () ->
+            "the sink executor is shut down: closing "
+                + peer
+                + " with SERVER_ERROR, "
+                + dropped
+                + " queued lines dropped");
+    if (loop.isRunning()) {
+      loop.execute(() -> close(CloseReason.SERVER_ERROR));
     }
   }
 

@@ -40,8 +40,9 @@ public final class Counters {
     return CLOSED;
   }
 
+  /** Counts a closed connection; atomically, since a sink task may count it (rare, not hot). */
   void closed(CloseReason reason) {
-    add(closedIndex(reason), 1);
+    addShared(closedIndex(reason), 1);
   }
 
   public long get(int counter) {

@@ -368,7 +368,7 @@ public final class IoLoop implements Runnable {
         connections.get(i).drainStep(now, drainStart, late, readBuffer);
       }
     }
-    return connections.isEmpty() && incoming.isEmpty() && retrying.isEmpty();
+    return connections.isEmpty() && incoming.isEmpty() && retrying.isEmpty() && tasks.isEmpty();
   }
 
   private void closeAll(CloseReason reason) {

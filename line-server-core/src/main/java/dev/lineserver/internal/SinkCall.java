@@ -7,6 +7,7 @@ import dev.lineserver.LineServerListener;
 import java.nio.ByteBuffer;
 import java.nio.charset.CoderMalfunctionError;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,13 +33,16 @@ final class SinkCall {
   private final Peer peer;
   private final Settings settings;
   private final Counters counters;
+  private final BooleanSupplier givenUp;
   private @Nullable RestartIntensity restarts;
   private @Nullable LineView view;
 
-  SinkCall(Peer peer, Settings settings, Counters counters) {
+  /** {@code givenUp} turns true once {@code close()} gave up on this call: it reports nothing. */
+  SinkCall(Peer peer, Settings settings, Counters counters, BooleanSupplier givenUp) {
     this.peer = peer;
     this.settings = settings;
     this.counters = counters;
+    this.givenUp = givenUp;
   }
 
   /** Decodes the line, at absolute indexes of {@code bytes}, if the sink takes Strings. */
@@ -94,7 +98,9 @@ final class SinkCall {
   Outcome failed(@Nullable String line, Exception error) {
     counters.addShared(Counters.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
-    Events.report(() -> listener.sinkFailed(peer, line, error));
+    if (!givenUp.getAsBoolean()) {
+      Events.report(() -> listener.sinkFailed(peer, line, error));
+    }
     RestartIntensity intensity = restarts;
     if (intensity == null) {
       intensity =
@@ -104,6 +110,9 @@ final class SinkCall {
       return Outcome.FAILED;
     }
     counters.addShared(Counters.RESTART_LIMITS, 1);
+    if (givenUp.getAsBoolean()) {
+      return Outcome.RESTART_LIMIT;
+    }
     Events.report(
         () ->
             listener.restartLimitReached(
@@ -115,7 +124,9 @@ final class SinkCall {
   private Outcome crashed(@Nullable String line, Error error) {
     counters.addShared(Counters.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
-    Events.report(() -> listener.sinkError(peer, line, error));
+    if (!givenUp.getAsBoolean()) {
+      Events.report(() -> listener.sinkError(peer, line, error));
+    }
     Events.rethrowIfFatal(error);
     return Outcome.CRASHED;
   }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
@@ -47,6 +48,9 @@ final class SinkQueue {
   private volatile boolean ended;
   private volatile boolean discard;
   private volatile boolean givenUp;
+  private volatile boolean refused;
+  private volatile @Nullable CloseReason failure;
+  private volatile @Nullable Thread runner;
 
   SinkQueue(Connection connection, Settings settings, Executor executor, Chunk chunk) {
     this.connection = connection;
@@ -54,7 +58,7 @@ final class SinkQueue {
     this.budget = settings.budget();
     this.counters = connection.counters();
     this.chunk = chunk;
-    this.sinkCall = new SinkCall(connection.peer(), settings, counters);
+    this.sinkCall = new SinkCall(connection.peer(), settings, counters, this::isGivenUp);
   }
 
   /** What a chunk of {@code length} bytes holds the heap to while queued. */
@@ -149,6 +153,24 @@ final class SinkQueue {
     return givenUp;
   }
 
+  /** True while the executor refused the queue's last task: someone must {@link #retry}. */
+  boolean isRefused() {
+    return refused;
+  }
+
+  /**
+   * Why the queue, after its connection closed, ended it otherwise: {@code RESTART_LIMIT} or {@code
+   * SERVER_ERROR} when the sink failed on a line queued before the close; else null.
+   */
+  @Nullable CloseReason failure() {
+    return failure;
+  }
+
+  /** The executor's thread inside the sink for this queue now, if any. */
+  @Nullable Thread runner() {
+    return runner;
+  }
+
   private void schedule() {
     if (!scheduled.compareAndSet(false, true)) {
       return;
@@ -159,15 +181,22 @@ final class SinkQueue {
     }
     try {
       executor.execute(this::drain);
+      refused = false;
     } catch (Throwable e) { // RejectedExecutionException, or whatever a hostile executor throws
       Events.rethrowIfFatal(e);
       scheduled.set(false);
-      connection.sinkRejected(e);
+      if (executor instanceof ExecutorService service && service.isShutdown()) {
+        connection.executorGone(abandon(false)); // it will never take them
+      } else {
+        refused = true;
+        connection.sinkRejected(e);
+      }
     }
   }
 
   private void drain() {
     @Nullable Object caller = Callbacks.enter(budget);
+    runner = Thread.currentThread();
     try {
       for (int n = 0; n < CHUNKS_PER_TASK; n++) {
         byte[] next = chunks.poll();
@@ -181,11 +210,13 @@ final class SinkQueue {
         }
       }
     } catch (Throwable fatal) { // only the errors of a failing JVM come through deliver
+      failure = CloseReason.SERVER_ERROR;
       discard = true;
       dropAll();
       connection.closeFromSink(CloseReason.SERVER_ERROR);
       throw fatal;
     } finally {
+      runner = null;
       scheduled.set(false);
       if (!chunks.isEmpty()) {
         schedule();
@@ -214,11 +245,13 @@ final class SinkQueue {
           delivered++;
           SinkCall.Outcome outcome = sinkCall.deliver(bytes, at, length);
           if (outcome == SinkCall.Outcome.RESTART_LIMIT || outcome == SinkCall.Outcome.CRASHED) {
-            discard = true;
-            connection.closeFromSink(
+            CloseReason reason =
                 outcome == SinkCall.Outcome.CRASHED
                     ? CloseReason.SERVER_ERROR
-                    : CloseReason.RESTART_LIMIT);
+                    : CloseReason.RESTART_LIMIT;
+            failure = reason; // the reason reported, should the connection have closed already
+            discard = true;
+            connection.closeFromSink(reason);
           }
         }
         at += length;
