@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,22 +44,36 @@ final class ChaosTest {
   private final long seconds = Long.getLong("lineserver.chaos.seconds", 30);
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final List<String> errors = new CopyOnWriteArrayList<>();
+  private @Nullable SSLContext clientTls;
 
   @AfterEach
   void noThreadOutlivesItsServer() {
     Threads.assertNoServerThreads();
   }
 
-  /** Half the run with the sink on the I/O threads, half on an executor with a small budget. */
-  @ParameterizedTest(name = "onExecutor={0}")
-  @ValueSource(booleans = {false, true})
-  void chaos_everyGoodLineOfferedOnceInOrder_countersAddUp_nothingLeaks(boolean onExecutor)
+  /**
+   * A third of the run each: the sink on the I/O threads; on an executor with a small budget; on
+   * the I/O threads with every client over TLS.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"io", "executor", "io-tls"})
+  void chaos_everyGoodLineOfferedOnceInOrder_countersAddUp_nothingLeaks(String mode)
       throws Exception {
-    long seconds = Math.max(1, this.seconds / 2);
-    System.out.printf("chaos: seed %d, %d s, onExecutor=%s%n", seed, seconds, onExecutor);
+    boolean onExecutor = mode.equals("executor");
+    boolean tls = mode.endsWith("tls");
+    long seconds = Math.max(1, this.seconds / 3);
+    System.out.printf("chaos: seed %d, %d s, %s%n", seed, seconds, mode);
+    clientTls = tls ? TestPki.shared().clientContext(null) : null;
     ExecutorService executor = Executors.newFixedThreadPool(3);
     // A first server makes the JDK open what it keeps for good (see LineServer.start()).
-    LineServer.builder().port(0).sink(line -> {}).start().close();
+    LineServer.Builder warmUp = LineServer.builder().port(0).sink(line -> {});
+    if (tls) { // and what TLS opens for good: the handshake's random sources
+      warmUp.tls(TestPki.shared().serverContext());
+    }
+    try (LineServer first = warmUp.start();
+        Client client = new Client(connect(first))) {
+      client.send("warm\n");
+    }
     long fdsBefore = openFileDescriptors();
     Map<Integer, AtomicLong> nextExpected = new ConcurrentHashMap<>();
     AtomicLong sinkCalls = new AtomicLong();
@@ -107,6 +123,9 @@ final class ChaosTest {
     if (onExecutor) {
       builder.sinkExecutor(executor).maxPendingBytes(256 * 1024);
     }
+    if (tls) {
+      builder.tls(TestPki.shared().serverContext());
+    }
     LineServer server = builder.start();
     List<Thread> threads = new ArrayList<>();
     long[] sent = new long[GOOD_CLIENTS];
@@ -147,10 +166,9 @@ final class ChaosTest {
     assertThat(stats.connectionsOpen()).isZero();
     long closed = stats.connectionsClosed().values().stream().mapToLong(Long::longValue).sum();
     assertThat(closed + stats.connectionsRefused()).isEqualTo(stats.connectionsAccepted());
-    if (!onExecutor) {
-      // With an executor behind the flood, reading pauses and paused connections are not timed.
-      assertThat(stats.connectionsClosed().get(CloseReason.LINE_TIMEOUT)).isPositive();
-    }
+    // On an executor behind the flood reading pauses; the clocks stand still meanwhile and go on
+    // at resume, so the trickling connections still run out of time.
+    assertThat(stats.connectionsClosed().get(CloseReason.LINE_TIMEOUT)).isPositive();
     assertThat(stats.connectionsClosed().get(CloseReason.PEER_RESET)).isPositive();
     assertThat(stats.connectionsClosed().get(CloseReason.RESTART_LIMIT)).isZero();
     await()
@@ -253,7 +271,7 @@ final class ChaosTest {
   /** Sends numbered lines in batches until stopped, then half-closes; returns how many. */
   private long goodClient(LineServer server, int client) throws IOException {
     long sequence = 0;
-    try (Client connection = new Client(server)) {
+    try (Client connection = new Client(connect(server))) {
       StringBuilder batch = new StringBuilder();
       while (running.get()) {
         batch.setLength(0);
@@ -261,6 +279,9 @@ final class ChaosTest {
           batch.append("good,").append(client).append(',').append(sequence++).append('\n');
         }
         connection.send(batch.toString());
+      }
+      if (clientTls != null) {
+        return sequence; // SSLSocket has no half-close: close_notify (at close) ends the stream
       }
       connection.shutdownOutput();
       assertThat(connection.awaitServerClose()).isTrue();
@@ -274,7 +295,7 @@ final class ChaosTest {
     try {
       while (running.get()) {
         while (open.size() < 50) {
-          open.add(new Socket(InetAddress.getLoopbackAddress(), server.port()));
+          open.add(connect(server));
         }
         for (int i = open.size() - 1; i >= 0; i--) {
           try {
@@ -294,7 +315,7 @@ final class ChaosTest {
 
   /** Sends lines over the limit, bad UTF-8 and good lines between them on one connection. */
   private void oversize(LineServer server, SplittableRandom random) throws IOException {
-    try (Client connection = new Client(server)) {
+    try (Client connection = new Client(connect(server))) {
       while (running.get()) {
         byte[] huge = new byte[MAX_LINE_LENGTH + 1 + random.nextInt(10 * MAX_LINE_LENGTH)];
         for (int i = 0; i < huge.length; i++) {
@@ -302,6 +323,9 @@ final class ChaosTest {
         }
         connection.send(huge).send("\r\nbad utf-8 \u00e9".getBytes(StandardCharsets.ISO_8859_1));
         connection.send("\nok\n");
+      }
+      if (clientTls != null) {
+        return;
       }
       connection.shutdownOutput();
       connection.awaitServerClose();
@@ -313,16 +337,37 @@ final class ChaosTest {
    * this client, sharing one process's descriptors, stay within its limit.
    */
   private void resetMidLine(LineServer server, SplittableRandom random) throws IOException {
+    int burst = clientTls == null ? 100 : 10; // a TLS handshake each: fewer, or they are the load
     while (running.get()) {
-      for (int i = 0; i < 100; i++) {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      for (int i = 0; i < burst; i++) {
+        // The reset goes through the plain socket under any TLS one: no close_notify first.
+        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+          SSLContext tls = clientTls;
+          Socket socket =
+              tls == null
+                  ? plain
+                  : tls.getSocketFactory()
+                      .createSocket(plain, "localhost", server.port(), /* autoClose= */ true);
           OutputStream out = socket.getOutputStream();
           out.write(("whole line\npartial " + random.nextInt()).getBytes(StandardCharsets.UTF_8));
-          socket.setSoLinger(true, 0);
+          out.flush();
+          plain.setSoLinger(true, 0);
         }
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }
+  }
+
+  /** A loopback connection to {@code server}: plain, or TLS when this run's clients speak it. */
+  private Socket connect(LineServer server) throws IOException {
+    SSLContext tls = clientTls;
+    Socket socket =
+        tls == null
+            ? new Socket(InetAddress.getLoopbackAddress(), server.port())
+            : tls.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), server.port());
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(Lines.TIMEOUT_SECONDS));
+    return socket;
   }
 
   private static long openFileDescriptors() throws IOException {

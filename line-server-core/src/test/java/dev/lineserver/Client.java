@@ -13,10 +13,15 @@ final class Client implements AutoCloseable {
   private final OutputStream out;
 
   Client(LineServer server) throws IOException {
-    socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
+    this(new Socket(InetAddress.getLoopbackAddress(), server.port()));
     socket.setTcpNoDelay(true);
     socket.setSoTimeout((int) (Lines.TIMEOUT_SECONDS * 1000));
-    out = socket.getOutputStream();
+  }
+
+  /** Takes over a connected socket, plain or TLS. */
+  Client(Socket socket) throws IOException {
+    this.socket = socket;
+    this.out = socket.getOutputStream();
   }
 
   Client send(String text) throws IOException {

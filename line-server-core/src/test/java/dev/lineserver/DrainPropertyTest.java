@@ -316,7 +316,8 @@ final class DrainPropertyTest {
     assertThat(stats.sinkPendingBytes()).isZero();
     long closed = stats.connectionsClosed().values().stream().mapToLong(Long::longValue).sum();
     assertThat(closed + stats.connectionsRefused()).isEqualTo(stats.connectionsAccepted());
-    assertThat(stats.connectionsAccepted()).isEqualTo(connections);
+    // A sender that connects after the close began is refused by the kernel, not accepted.
+    assertThat(stats.connectionsAccepted()).isLessThanOrEqualTo(connections);
   }
 
   private static void send(

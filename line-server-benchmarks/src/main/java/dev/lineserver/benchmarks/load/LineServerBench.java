@@ -7,15 +7,34 @@ import dev.lineserver.LineServer;
 import dev.lineserver.LineServerListener;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /** line-server with a String sink or with the zero-copy byte sink. */
 final class LineServerBench implements BenchServer {
   private final LineServer server;
+  private final @Nullable ExecutorService executor;
 
   LineServerBench(boolean bytes, int ioThreads, Meter meter, @Nullable SSLContext tls)
       throws IOException {
+    this(bytes, ioThreads, meter, tls, null);
+  }
+
+  /** A String sink on a 2-thread pool: lines are queued per connection, within the budget. */
+  static LineServerBench onExecutor(int ioThreads, Meter meter) throws IOException {
+    return new LineServerBench(false, ioThreads, meter, null, Executors.newFixedThreadPool(2));
+  }
+
+  private LineServerBench(
+      boolean bytes,
+      int ioThreads,
+      Meter meter,
+      @Nullable SSLContext tls,
+      @Nullable ExecutorService executor)
+      throws IOException {
+    this.executor = executor;
     LineServer.Builder builder =
         LineServer.builder()
             .port(0)
@@ -37,6 +56,9 @@ final class LineServerBench implements BenchServer {
     }
     if (tls != null) {
       builder.tls(tls);
+    }
+    if (executor != null) {
+      builder.sinkExecutor(executor);
     }
     if (!bytes) {
       builder.sink(meter::string);
@@ -74,5 +96,8 @@ final class LineServerBench implements BenchServer {
   @Override
   public void close() {
     server.close();
+    if (executor != null) {
+      executor.shutdown();
+    }
   }
 }

@@ -6,6 +6,10 @@ import java.util.Locale;
 enum ServerKind {
   LINE_STRING("linestring", "line-server, String sink", true),
   LINE_BYTES("linebytes", "line-server, byte sink (Line view)", true),
+  LINE_STRING_EXECUTOR(
+      "linestring-exec",
+      "line-server, String sink on a 2-thread sink executor (64 MiB budget)",
+      true),
   NETTY_NIO("netty-nio", "Netty NIO, LineBasedFrameDecoder + toString(UTF_8)", true),
   NETTY_EPOLL("netty-epoll", "Netty native epoll, same pipeline", true),
   BLOCKING("blocking", "BufferedReader.readLine, platform thread per connection", false),

@@ -66,6 +66,7 @@ public final class ServerMain {
   static BenchServer start(ServerKind kind, int ioThreads, Meter meter) throws Exception {
     return switch (kind) {
       case LINE_STRING -> new LineServerBench(false, ioThreads, meter, null);
+      case LINE_STRING_EXECUTOR -> LineServerBench.onExecutor(ioThreads, meter);
       case LINE_BYTES -> new LineServerBench(true, ioThreads, meter, null);
       case LINE_STRING_TLS ->
           new LineServerBench(false, ioThreads, meter, BenchTls.serverContext());
