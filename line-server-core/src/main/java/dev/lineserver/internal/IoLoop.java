@@ -30,7 +30,7 @@ public final class IoLoop implements Runnable {
   /** How often a draining loop looks for quiet connections and the deadline. */
   private static final long DRAIN_TICK_MILLIS = 50;
 
-  private static final int READ_BUFFER_SIZE = 64 * 1024;
+  static final int READ_BUFFER_SIZE = 64 * 1024;
 
   private final Selector selector;
   private final Settings settings;

@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
  * What every connection of one server shares: validated by the builder, immutable. Exactly one of
  * {@code stringSink} and {@code byteSink} is set. Lines end at {@code delimiter}. A timeout of 0 is
  * off. With a {@code sinkExecutor}, lines reach the sink through it, within the {@code budget}.
+ * With an {@code sslContext}, {@code tlsTasks} runs the handshakes' delegated tasks.
  */
 public record Settings(
     int maxLineLength,
@@ -32,4 +33,5 @@ public record Settings(
     ClientAuth clientAuth,
     long handshakeTimeoutNanos,
     @Nullable Executor sinkExecutor,
-    Budget budget) {}
+    Budget budget,
+    @Nullable TlsTasks tlsTasks) {}
