@@ -11,6 +11,7 @@ import dev.lineserver.internal.KeepAlive;
 import dev.lineserver.internal.Reports;
 import dev.lineserver.internal.Settings;
 import dev.lineserver.internal.Tls;
+import dev.lineserver.internal.TlsTasks;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
@@ -62,8 +63,9 @@ import org.jspecify.annotations.Nullable;
  * in the charset is decoded with replacement characters. See {@link LineSink} for threading and
  * failures.
  *
- * <p>The server's threads ({@code line-server-accept}, {@code line-server-io-N}) are not daemon
- * threads: a {@code main} that starts a server and returns keeps serving until {@link #close()}.
+ * <p>The server's threads ({@code line-server-accept}, {@code line-server-io-N}, with TLS {@code
+ * line-server-tls-N}) are not daemon threads: a {@code main} that starts a server and returns keeps
+ * serving until {@link #close()}.
  */
 public final class LineServer implements AutoCloseable {
   private final ServerSocketChannel channel;
@@ -73,6 +75,7 @@ public final class LineServer implements AutoCloseable {
   private final Budget budget;
   private final IoLoop[] loops;
   private final Thread[] threads;
+  private final @Nullable TlsTasks tlsTasks;
   private final long shutdownTimeoutNanos;
   private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -94,6 +97,7 @@ public final class LineServer implements AutoCloseable {
     this.budget = settings.budget();
     this.loops = loops;
     this.threads = threads;
+    this.tlsTasks = settings.tlsTasks();
     this.shutdownTimeoutNanos = shutdownTimeoutNanos;
   }
 
@@ -232,6 +236,10 @@ public final class LineServer implements AutoCloseable {
           giveUp(threads[i], loops[i - 1]);
         }
       }
+      if (tlsTasks != null) {
+        // The I/O threads are gone: what is left is at most one task per TLS thread, now moot.
+        tlsTasks.shutdown(Math.max(last, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
+      }
       awaitSinkQueues(last); // keeps the flag, should the caller be interrupted meanwhile
     } finally {
       closed.countDown();
@@ -323,7 +331,7 @@ public final class LineServer implements AutoCloseable {
         return true;
       }
     }
-    return false;
+    return tlsTasks != null && tlsTasks.isOwnThread(current);
   }
 
   @Override
@@ -365,6 +373,7 @@ public final class LineServer implements AutoCloseable {
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private @Nullable SSLContext sslContext;
     private ClientAuth clientAuth = ClientAuth.NONE;
+    private int tlsThreads;
     private @Nullable Executor sinkExecutor;
     private long maxPendingBytes = 64L * 1024 * 1024;
     private @Nullable ConnectionLineSink stringSink;
@@ -612,11 +621,12 @@ public final class LineServer implements AutoCloseable {
     /**
      * Serves TLS 1.3 and 1.2 with {@code context} (its key managers hold the server's certificate
      * chain and key; its trust managers, with {@link #clientAuth}, judge client certificates). The
-     * handshake runs on the connection's I/O thread; lines are split from the plaintext exactly as
-     * without TLS. A handshake that fails or is not done within {@link #handshakeTimeout} closes
-     * the connection, reported once to {@link LineServerListener#handshakeFailed}. {@link
-     * LineServer#close()} sends close_notify; the peer's close_notify ends the stream like EOF (the
-     * unterminated tail is delivered).
+     * handshake's costly part (key exchange, signature, certificate checks, and the key and trust
+     * managers' calls) runs on the server's {@link #tlsThreads}, the rest on the connection's I/O
+     * thread; lines are split from the plaintext exactly as without TLS. A handshake that fails or
+     * is not done within {@link #handshakeTimeout} closes the connection, reported once to {@link
+     * LineServerListener#handshakeFailed}. {@link LineServer#close()} sends close_notify; the
+     * peer's close_notify ends the stream like EOF (the unterminated tail is delivered).
      */
     public Builder tls(SSLContext context) {
       this.sslContext = Objects.requireNonNull(context, "tls");
@@ -629,6 +639,17 @@ public final class LineServer implements AutoCloseable {
      */
     public Builder clientAuth(ClientAuth clientAuth) {
       this.clientAuth = Objects.requireNonNull(clientAuth, "clientAuth");
+      return this;
+    }
+
+    /**
+     * With {@link #tls}: how many threads ({@code line-server-tls-N}, started as needed) run the
+     * handshakes' costly part, so that however many clients connect at once, the I/O threads keep
+     * serving the established connections; by default half the available processors, at least 1. A
+     * connection waits for one of them without reading.
+     */
+    public Builder tlsThreads(int tlsThreads) {
+      this.tlsThreads = checkRange("tlsThreads", tlsThreads, 1, 1024);
       return this;
     }
 
@@ -736,6 +757,10 @@ public final class LineServer implements AutoCloseable {
         throw new IllegalStateException(
             "clientAuth: " + clientAuth + " without tls (expected: tls(SSLContext) too)");
       }
+      if (tlsThreads != 0 && sslContext == null) {
+        throw new IllegalStateException(
+            "tlsThreads: " + tlsThreads + " without tls (expected: tls(SSLContext) too)");
+      }
       if (sslContext != null) {
         Tls.serverEngine(sslContext, clientAuth); // fails now, not at the first connection
       }
@@ -770,7 +795,10 @@ public final class LineServer implements AutoCloseable {
                   keepAlive,
                   (int) keepAliveIdle.toSeconds(),
                   (int) keepAliveInterval.toSeconds(),
-                  keepAliveCount));
+                  keepAliveCount),
+              sslContext == null
+                  ? null
+                  : new TlsTasks(tlsThreads != 0 ? tlsThreads : TlsTasks.defaultThreads()));
       prepareForDescriptorExhaustion();
       ServerSocketChannel channel = unixSocket != null ? bindUnix(unixSocket) : bindTcp();
       IoLoop[] loops = new IoLoop[ioThreads];

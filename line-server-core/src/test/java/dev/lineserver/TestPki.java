@@ -3,11 +3,13 @@ package dev.lineserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -20,7 +22,9 @@ import java.util.stream.Stream;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -200,6 +204,76 @@ public final class TestPki {
   /** A server presenting {@link #SERVER} and trusting client certificates from {@link #CA}. */
   public SSLContext serverContext() throws GeneralSecurityException, IOException {
     return context(SERVER, true);
+  }
+
+  /**
+   * Like {@link #serverContext()}, with a key manager that runs {@code beforeChoosing} each time a
+   * server engine chooses its key, on the thread that runs the handshake's delegated task. The hook
+   * may block, count, or throw.
+   */
+  public SSLContext serverContext(Runnable beforeChoosing)
+      throws GeneralSecurityException, IOException {
+    KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(keyStore(SERVER), PASSWORD.toCharArray());
+    X509ExtendedKeyManager delegate = (X509ExtendedKeyManager) keys.getKeyManagers()[0];
+    X509ExtendedKeyManager hooked = new HookedKeyManager(delegate, beforeChoosing);
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trustStore());
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(new KeyManager[] {hooked}, trust.getTrustManagers(), null);
+    return context;
+  }
+
+  /** A server key manager that runs a hook before it chooses, else its delegate's answers. */
+  private static final class HookedKeyManager extends X509ExtendedKeyManager {
+    private final X509ExtendedKeyManager delegate;
+    private final Runnable hook;
+
+    HookedKeyManager(X509ExtendedKeyManager delegate, Runnable hook) {
+      this.delegate = delegate;
+      this.hook = hook;
+    }
+
+    @Override
+    public @Nullable String chooseEngineServerAlias(
+        String keyType, Principal @Nullable [] issuers, SSLEngine engine) {
+      hook.run();
+      return delegate.chooseEngineServerAlias(keyType, issuers, engine);
+    }
+
+    @Override
+    public @Nullable String chooseServerAlias(
+        String keyType, Principal @Nullable [] issuers, Socket socket) {
+      hook.run();
+      return delegate.chooseServerAlias(keyType, issuers, socket);
+    }
+
+    @Override
+    public String @Nullable [] getServerAliases(String keyType, Principal @Nullable [] issuers) {
+      return delegate.getServerAliases(keyType, issuers);
+    }
+
+    @Override
+    public String @Nullable [] getClientAliases(String keyType, Principal @Nullable [] issuers) {
+      return delegate.getClientAliases(keyType, issuers);
+    }
+
+    @Override
+    public @Nullable String chooseClientAlias(
+        String[] keyType, Principal @Nullable [] issuers, Socket socket) {
+      return delegate.chooseClientAlias(keyType, issuers, socket);
+    }
+
+    @Override
+    public X509Certificate @Nullable [] getCertificateChain(String alias) {
+      return delegate.getCertificateChain(alias);
+    }
+
+    @Override
+    public @Nullable PrivateKey getPrivateKey(String alias) {
+      return delegate.getPrivateKey(alias);
+    }
   }
 
   /** A client presenting {@code name}'s certificate (none if null), trusting {@link #CA}. */

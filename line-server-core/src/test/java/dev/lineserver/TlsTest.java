@@ -3,12 +3,14 @@ package dev.lineserver;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 
 import dev.lineserver.ConnectionLines.Delivered;
@@ -20,7 +22,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
@@ -258,6 +269,196 @@ final class TlsTest {
       verify(listener, timeout(TIMEOUT_MILLIS))
           .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void manyHandshakesAtOnce_anEstablishedClientsLinesStillFlow() throws Exception {
+    byte[] hello = ClientHellos.of("TLSv1.3");
+    ExecutorService flood = Executors.newFixedThreadPool(8);
+    try (LineServer server = server().tlsThreads(2).start();
+        SSLSocket established = connect(server, null, "TLSv1.3")) {
+      OutputStream out = established.getOutputStream();
+      out.write("before the flood\n".getBytes(UTF_8));
+      assertThat(delivered.take().line()).isEqualTo("before the flood");
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        answers.add(flood.submit(() -> firstByteAnswering(server, hello)));
+      }
+      for (int i = 0; i < 100; i++) {
+        out.write(("line " + i + "\n").getBytes(UTF_8));
+        out.flush();
+        assertThat(delivered.take().line()).isEqualTo("line " + i);
+      }
+      for (Future<Integer> answer : answers) {
+        assertThat(answer.get(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS))
+            .as("a handshake record, the ServerHello")
+            .isEqualTo(22);
+      }
+      assertThat(Threads.serverThreads())
+          .filteredOn(name -> name.startsWith("line-server-tls-"))
+          .hasSizeBetween(1, 2);
+    } finally {
+      flood.shutdownNow();
+    }
+  }
+
+  /** One I/O thread: were the handshake's work done on it, the established client would wait. */
+  @Test
+  void aHandshakeStuckInItsKeyManager_delaysNoEstablishedConnection() throws Exception {
+    AtomicBoolean stuck = new AtomicBoolean();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    SSLContext context =
+        TestPki.shared()
+            .serverContext(
+                () -> {
+                  if (stuck.get()) {
+                    entered.countDown();
+                    await(release);
+                  }
+                });
+    try (LineServer server = server().tls(context).ioThreads(1).tlsThreads(1).start();
+        SSLSocket established = connect(server, null, "TLSv1.3");
+        Socket handshaking = raw(server)) {
+      try {
+        OutputStream out = established.getOutputStream();
+        out.write("before\n".getBytes(UTF_8));
+        assertThat(delivered.take().line()).isEqualTo("before");
+        stuck.set(true);
+        handshaking.getOutputStream().write(ClientHellos.of("TLSv1.3"));
+        assertThat(entered.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+        out.write("while a handshake is stuck\n".getBytes(UTF_8));
+        out.flush();
+        assertThat(delivered.take().line()).isEqualTo("while a handshake is stuck");
+      } finally {
+        release.countDown();
+      }
+      assertThat(handshaking.getInputStream().read()).as("the ServerHello, at last").isEqualTo(22);
+    }
+  }
+
+  @Test
+  void aHandshakeTaskThatThrows_failsThatHandshakeOnly() throws Exception {
+    AtomicBoolean thrown = new AtomicBoolean();
+    SSLContext context =
+        TestPki.shared()
+            .serverContext(
+                () -> {
+                  if (thrown.compareAndSet(false, true)) {
+                    throw new AssertionError("key manager exploded");
+                  }
+                });
+    try (LineServer server = server().tls(context).tlsThreads(1).start()) {
+      try (SSLSocket first = connect(server, null, "TLSv1.3")) {
+        assertThatThrownBy(first::startHandshake).isInstanceOf(IOException.class);
+      }
+      verify(listener, timeout(TIMEOUT_MILLIS))
+          .handshakeFailed(
+              any(),
+              argThat(
+                  e ->
+                      e instanceof SSLException
+                          && e.getCause() instanceof AssertionError
+                          && "key manager exploded".equals(e.getCause().getMessage())));
+      try (SSLSocket second = connect(server, null, "TLSv1.3")) {
+        second.getOutputStream().write("after the failure\n".getBytes(UTF_8));
+        assertThat(delivered.take().line()).isEqualTo("after the failure");
+      }
+      verify(listener, times(1)).handshakeFailed(any(), any());
+      assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void handshakeTimeout_appliesWhileTheTasksWaitForAThread() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    SSLContext context = TestPki.shared().serverContext(() -> await(release));
+    byte[] hello = ClientHellos.of("TLSv1.3");
+    try (LineServer server =
+        server().tls(context).tlsThreads(1).handshakeTimeout(Duration.ofMillis(300)).start()) {
+      try (Socket running = raw(server);
+          Socket queued = raw(server)) {
+        running.getOutputStream().write(hello);
+        queued.getOutputStream().write(hello);
+        verify(listener, timeout(TIMEOUT_MILLIS).times(2))
+            .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+        assertThat(running.getInputStream().read()).isEqualTo(-1);
+        assertThat(queued.getInputStream().read()).isEqualTo(-1);
+      } finally {
+        release.countDown();
+      }
+    }
+  }
+
+  @Test
+  void close_whileHandshakeTasksRunAndWait_returnsAndEndsEveryThread() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    AtomicInteger begun = new AtomicInteger();
+    SSLContext context =
+        TestPki.shared()
+            .serverContext(
+                () -> {
+                  begun.incrementAndGet();
+                  entered.countDown();
+                  await(new CountDownLatch(1)); // until close() interrupts it
+                });
+    byte[] hello = ClientHellos.of("TLSv1.3");
+    LineServer server = server().tls(context).tlsThreads(1).start();
+    List<Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        Socket client = raw(server);
+        clients.add(client);
+        client.getOutputStream().write(hello);
+      }
+      assertThat(entered.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+      assertTimeoutPreemptively(Duration.ofSeconds(Lines.TIMEOUT_SECONDS), server::close);
+
+      assertThat(begun).as("tasks begun: the queued ones were dropped").hasValue(1);
+    } finally {
+      server.close();
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void tlsThreads_outOfRangeOrWithoutTls_fails() {
+    assertThatThrownBy(() -> LineServer.builder().tlsThreads(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("tlsThreads: 0 (expected: 1..1024)");
+    assertThatThrownBy(() -> LineServer.builder().port(0).sink(line -> {}).tlsThreads(2).start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("tlsThreads: 2 without tls (expected: tls(SSLContext) too)");
+  }
+
+  /** Sends {@code hello} and returns the first byte the server answers with. */
+  private static int firstByteAnswering(LineServer server, byte[] hello) throws IOException {
+    try (Socket socket = raw(server)) {
+      socket.getOutputStream().write(hello);
+      return socket.getInputStream().read();
+    }
+  }
+
+  private static Socket raw(LineServer server) throws IOException {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
+    socket.setSoTimeout((int) TIMEOUT_MILLIS);
+    return socket;
+  }
+
+  /** Waits for {@code latch}; an interrupt (close() ending the TLS threads) fails the task. */
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(3 * Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("not released in time");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
     }
   }
 

@@ -26,13 +26,16 @@ import org.jspecify.annotations.Nullable;
  * on) → (the {@link TlsStage}, if on) → {@link #received} → {@link LineBuffer} → sink. A connection
  * is announced (opened for listener and sink) once its header and handshake are through; once
  * {@link #closed}, no line of it is read. With a sink executor, lines go through its {@link
- * SinkQueue}, and reading pauses while the server's {@link Budget} is spent. While the server
- * drains, {@link #drainStep} ends it once it is quiet with no partial input, or cuts it at the
- * deadline; a line its peer did not end is never delivered then.
+ * SinkQueue}, and reading pauses while the server's {@link Budget} is spent, as it does while the
+ * TLS engine's tasks run on the server's {@link TlsTasks}. While the server drains, {@link
+ * #drainStep} ends it once it is quiet with no partial input, or cuts it at the deadline; a line
+ * its peer did not end is never delivered then.
  */
 final class Connection implements TlsStage.Plaintext {
   /** Reads per readiness event before the I/O thread turns to its other connections. */
   private static final int MAX_READS_PER_EVENT = 16;
+
+  private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
 
   private final SocketChannel channel;
   private final Peer peer;
@@ -49,6 +52,7 @@ final class Connection implements TlsStage.Plaintext {
   private boolean writing;
   private boolean closed;
   private boolean paused;
+  private boolean awaitingTls;
   private @Nullable CloseReason closeReason;
   private long lastReadNanos;
   private long partialSinceNanos;
@@ -132,6 +136,9 @@ final class Connection implements TlsStage.Plaintext {
    */
   boolean onReadable(ByteBuffer readBuffer) {
     for (int reads = 0; reads < MAX_READS_PER_EVENT && !closed; reads++) {
+      if (awaitingTls) {
+        return false; // the stage holds what it has until the engine's tasks ran
+      }
       if (queue != null && settings.budget().isSpent()) {
         pause();
         return false;
@@ -164,6 +171,9 @@ final class Connection implements TlsStage.Plaintext {
         continue;
       }
       fromSocket(bytes);
+      if (awaitingTls) {
+        return false;
+      }
       if (n < readBuffer.capacity()) {
         return false;
       }
@@ -264,6 +274,22 @@ final class Connection implements TlsStage.Plaintext {
     } else if (stage.hasPartialRecord() && partialSinceNanos == 0) {
       partialSinceNanos = lastReadNanos; // a record begun and not ended counts as a partial line
     }
+    Runnable tasks = stage.takeTasks();
+    if (tasks != null && !closed) {
+      setAwaitingTls(true);
+      requireNonNull(settings.tlsTasks()).run(tasks, loop::execute, this::tlsTasksRan);
+    }
+  }
+
+  /** On the I/O thread, once the TLS engine's tasks ran: reads again, and the stage goes on. */
+  private void tlsTasksRan(@Nullable Throwable failure) {
+    TlsStage stage = requireNonNull(tls);
+    if (closed) {
+      return;
+    }
+    stage.tasksDone(failure);
+    setAwaitingTls(false);
+    fromSocket(NO_BYTES);
   }
 
   private void tlsFailed(SSLException error) {
@@ -316,8 +342,17 @@ final class Connection implements TlsStage.Plaintext {
     selectionKey.interestOps(interestOps());
   }
 
+  private void setAwaitingTls(boolean awaiting) {
+    SelectionKey selectionKey = key;
+    this.awaitingTls = awaiting;
+    if (!closed && selectionKey != null && selectionKey.isValid()) {
+      selectionKey.interestOps(interestOps());
+    }
+  }
+
   private int interestOps() {
-    return (paused ? 0 : SelectionKey.OP_READ) | (writing ? SelectionKey.OP_WRITE : 0);
+    return (paused || awaitingTls ? 0 : SelectionKey.OP_READ)
+        | (writing ? SelectionKey.OP_WRITE : 0);
   }
 
   private void handshakeFailed(Exception error) {
@@ -582,6 +617,9 @@ final class Connection implements TlsStage.Plaintext {
       counters.addShared(Counters.PARTIAL_LINES_DROPPED, 1);
     }
     TlsStage stage = tls;
+    if (stage != null) {
+      stage.abandon();
+    }
     if (stage != null && stage.handshakeDone()) {
       stage.closeOutbound();
       try {

@@ -34,7 +34,7 @@ public final class IoLoop implements Runnable {
   /** How soon a queue the sink executor refused is handed to it again. */
   private static final long RETRY_MILLIS = 10;
 
-  private static final int READ_BUFFER_SIZE = 64 * 1024;
+  static final int READ_BUFFER_SIZE = 64 * 1024;
 
   private final Selector selector;
   private final Settings settings;

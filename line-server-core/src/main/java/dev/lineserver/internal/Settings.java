@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * What every connection of one server shares: validated by the builder, immutable. Exactly one of
  * {@code stringSink} and {@code byteSink} is set. Lines end at {@code delimiter}. A timeout of 0 is
  * off. With a {@code sinkExecutor}, lines reach the sink through it, within the {@code budget}.
- * Accepted TCP sockets get {@code keepAlive}.
+ * Accepted TCP sockets get {@code keepAlive}. With an {@code sslContext}, {@code tlsTasks} runs the
+ * handshakes' delegated tasks.
  */
 public record Settings(
     int maxLineLength,
@@ -34,4 +35,5 @@ public record Settings(
     long handshakeTimeoutNanos,
     @Nullable Executor sinkExecutor,
     Budget budget,
-    KeepAlive keepAlive) {}
+    KeepAlive keepAlive,
+    @Nullable TlsTasks tlsTasks) {}

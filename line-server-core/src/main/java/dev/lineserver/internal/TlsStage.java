@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -13,10 +15,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The TLS layer of one server connection: socket bytes in ({@link #unwrap}), plaintext out, bytes
- * for the peer in {@link #outbound}. Owns its {@link SSLEngine}, an incomplete record's bytes (the
- * tail) and unsent bytes; one I/O thread alone calls it and runs the engine's tasks inline. Idle,
- * it holds no buffer: the tail, sized to its record, lives while the record is incomplete, within
- * {@link #MAX_BUFFER}; the unsent bytes until written, within {@link #append}'s bounds.
+ * for the peer in {@link #outbound}. Owns its {@link SSLEngine}, the input not unwrapped yet (the
+ * tail) and unsent bytes; one I/O thread calls it, the engine's tasks run elsewhere ({@link
+ * #takeTasks}), and meanwhile the stage holds its input and touches no engine. Idle, it holds no
+ * buffer; the tail stays within {@link #MAX_HELD}, unsent bytes within {@link #append}'s bounds.
  */
 final class TlsStage {
   /** Receives decrypted bytes, in read mode, valid during the call only; it consumes them all. */
@@ -36,9 +38,22 @@ final class TlsStage {
    */
   static final int MAX_FLIGHT = 1024 * 1024;
 
+  /**
+   * The most input held while the engine's tasks run: an incomplete record and the rest of the one
+   * read ({@link IoLoop#READ_BUFFER_SIZE}) that made the stage wait; the caller reads no more.
+   */
+  static final int MAX_HELD = MAX_BUFFER + IoLoop.READ_BUFFER_SIZE;
+
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
   private static final byte HANDSHAKE_RECORD = 22;
   private static final int HEADER_SIZE = 5;
+
+  /** Where the engine's delegated tasks are: none wait, taken and running, or done. */
+  private enum Tasks {
+    NONE,
+    WAITING,
+    DONE
+  }
 
   private final SSLEngine engine;
   private final ByteBuffer plaintext;
@@ -47,6 +62,10 @@ final class TlsStage {
   private boolean sawFirstByte;
   private boolean delivering;
   private boolean handshakeDone;
+  private Tasks tasks = Tasks.NONE;
+  private @Nullable Runnable untaken;
+  private @Nullable Throwable taskFailure;
+  private volatile boolean abandoned;
 
   /**
    * Wraps {@code engine}, configured for server mode by the caller. {@code plaintextBuffer}, from
@@ -68,30 +87,69 @@ final class TlsStage {
 
   /**
    * Consumes all of {@code in} and hands every decrypted byte to {@code out}, in order; keeps an
-   * incomplete record for the next call. Bytes after the peer's close_notify are dropped. On
-   * failure, {@link #outbound} may hold the alert to send before closing.
+   * incomplete record for the next call, and all input while the engine's tasks are out (a call
+   * with no input goes on after {@link #tasksDone}). Bytes after the peer's close_notify are
+   * dropped. On failure, {@link #outbound} may hold the alert to send before closing.
    */
   void unwrap(ByteBuffer in, Plaintext out) throws SSLException {
     try {
       checkFirstByte(in);
-      if (tail != null) {
+      if (tasks == Tasks.DONE) {
+        continueAfterTasks();
+      }
+      if (tasks == Tasks.NONE && tail != null) {
         completeTail(in, out);
       }
-      if (tail == null) {
+      if (tasks == Tasks.NONE && tail == null) {
         unwrapRecords(in, out);
-        if (in.hasRemaining() && !engine.isInboundDone()) {
-          keepTail(in);
-        }
+      }
+      if (in.hasRemaining() && (tasks != Tasks.NONE || !engine.isInboundDone())) {
+        hold(in);
       }
       in.position(in.limit());
     } catch (SSLException e) {
-      try {
-        advance(HandshakeStatus.NEED_WRAP, wrapBuffer());
-      } catch (SSLException alertFailed) {
-        e.addSuppressed(alertFailed);
+      if (tasks == Tasks.NONE && taskFailure == null) {
+        try {
+          advance(HandshakeStatus.NEED_WRAP, wrapBuffer());
+        } catch (SSLException alertFailed) {
+          e.addSuppressed(alertFailed);
+        }
       }
       throw e;
     }
+  }
+
+  /**
+   * The engine's delegated tasks (the handshake's key exchange, signature and certificate checks)
+   * if it waits for them, once; else null. Run them on any thread, then call {@link #tasksDone} on
+   * this one. The tasks do nothing once the stage is {@link #abandon}ed.
+   */
+  @Nullable Runnable takeTasks() {
+    Runnable taken = untaken;
+    untaken = null;
+    return taken;
+  }
+
+  /** The tasks ran ({@code failure} if they threw): the next {@link #unwrap} goes on from there. */
+  void tasksDone(@Nullable Throwable failure) {
+    if (tasks != Tasks.WAITING || untaken != null) {
+      throw new IllegalStateException("tasksDone: " + tasks + " (expected: WAITING, taken)");
+    }
+    tasks = Tasks.DONE;
+    taskFailure = failure;
+  }
+
+  /**
+   * The engine waits for its tasks, or they ran and no {@link #unwrap} has gone on yet: the caller
+   * reads nothing meanwhile.
+   */
+  boolean awaitingTasks() {
+    return tasks != Tasks.NONE;
+  }
+
+  /** The connection is closed: tasks taken and not yet begun will do nothing. From any thread. */
+  void abandon() {
+    abandoned = true;
   }
 
   /**
@@ -117,17 +175,20 @@ final class TlsStage {
 
   /** Holds the start of a record whose end has not arrived: the peer stopped mid-record. */
   boolean hasPartialRecord() {
-    return tail != null;
+    return tail != null && tasks == Tasks.NONE;
   }
 
   /** The peer sent close_notify: no more plaintext will come, as at end of stream. */
   boolean inboundDone() {
-    return engine.isInboundDone();
+    return tasks == Tasks.NONE && engine.isInboundDone();
   }
 
-  /** Queues our close_notify into {@link #outbound}. Idempotent; safe inside {@link Plaintext}. */
+  /**
+   * Queues our close_notify into {@link #outbound}; nothing while the engine's tasks run.
+   * Idempotent; safe inside {@link Plaintext}.
+   */
   void closeOutbound() {
-    if (engine.isOutboundDone()) {
+    if (tasks != Tasks.NONE || engine.isOutboundDone()) {
       return;
     }
     engine.closeOutbound();
@@ -158,32 +219,55 @@ final class TlsStage {
     }
   }
 
+  /** After the tasks: fails with their failure, else wraps what the engine now has for the peer. */
+  private void continueAfterTasks() throws SSLException {
+    tasks = Tasks.NONE;
+    Throwable failure = taskFailure;
+    if (failure != null) {
+      throw new SSLException("TLS handshake task failed: " + failure, failure);
+    }
+    advance(engine.getHandshakeStatus(), wrapBuffer());
+  }
+
   /**
-   * Moves bytes from {@code in} to the tail, as many as its record's header says are missing, and
-   * unwraps the record once complete; the rest of {@code in} is left for unwrapping in place.
+   * Unwraps the records the tail holds, then moves bytes from {@code in} to it, as many as its
+   * record's header says are missing, and unwraps that record once complete; the rest of {@code in}
+   * is left for unwrapping in place. Stops, the tail kept, when the engine waits for tasks.
    */
   private void completeTail(ByteBuffer in, Plaintext out) throws SSLException {
     ByteBuffer held = requireNonNull(tail);
-    while (in.hasRemaining() && !engine.isInboundDone()) {
+    while (!engine.isInboundDone()) {
+      if (held.remaining() >= recordSize(held)) {
+        unwrapRecords(held, out);
+        if (!held.hasRemaining() || engine.isInboundDone()) {
+          break;
+        }
+        if (tasks != Tasks.NONE) {
+          tail = held;
+          return;
+        }
+        held.compact().flip();
+      }
+      if (!in.hasRemaining()) {
+        tail = held;
+        return;
+      }
       int copied = Math.min(Math.max(recordSize(held) - held.remaining(), 1), in.remaining());
       if (held.remaining() + copied > held.capacity()) {
-        held = newTail(held.remaining() + copied).put(held).flip();
+        held = newTail(held.remaining() + copied, MAX_BUFFER).put(held).flip();
       }
       int end = held.limit();
       held.limit(end + copied);
       held.put(end, in, in.position(), copied);
       in.position(in.position() + copied);
-      unwrapRecords(held, out);
-      if (!held.hasRemaining()) {
-        tail = null;
-        return;
-      }
-      held.compact().flip();
     }
-    tail = held;
+    tail = null;
   }
 
-  /** Unwraps the complete records at the start of {@code src}; stops at an incomplete one. */
+  /**
+   * Unwraps the complete records at the start of {@code src}; stops at an incomplete one, or when
+   * the engine waits for tasks.
+   */
   private void unwrapRecords(ByteBuffer src, Plaintext out) throws SSLException {
     while (src.hasRemaining()) {
       plaintext.clear();
@@ -210,16 +294,42 @@ final class TlsStage {
           }
         }
       }
+      if (tasks != Tasks.NONE) {
+        return;
+      }
     }
   }
 
-  private void keepTail(ByteBuffer in) throws SSLException {
-    tail = newTail(Math.max(recordSize(in), in.remaining())).put(in).flip();
+  /**
+   * Keeps the rest of {@code in} after the tail: an incomplete record, sized by its header, or
+   * whatever arrives while the engine's tasks run.
+   */
+  private void hold(ByteBuffer in) throws SSLException {
+    int limit = tasks == Tasks.NONE ? MAX_BUFFER : MAX_HELD;
+    ByteBuffer held = tail;
+    if (held == null) {
+      int size = tasks == Tasks.NONE ? Math.max(recordSize(in), in.remaining()) : in.remaining();
+      tail = newTail(size, limit).put(in).flip();
+      return;
+    }
+    int size = held.remaining() + in.remaining();
+    if (held.position() + size > held.capacity()) {
+      held = newTail(size, limit).put(held).flip();
+    }
+    int end = held.limit();
+    held.limit(end + in.remaining());
+    held.put(end, in, in.position(), in.remaining());
+    tail = held;
   }
 
-  private static ByteBuffer newTail(int size) throws SSLException {
-    if (size > MAX_BUFFER) {
-      throw new SSLException("TLS record of " + size + " bytes (limit: " + MAX_BUFFER + ")");
+  private ByteBuffer newTail(int size, int limit) throws SSLException {
+    if (size > limit) {
+      throw new SSLException(
+          (tasks == Tasks.NONE ? "TLS record of " : "TLS input while the handshake computes: ")
+              + size
+              + " bytes (limit: "
+              + limit
+              + ")");
     }
     return ByteBuffer.allocate(size);
   }
@@ -234,8 +344,9 @@ final class TlsStage {
   }
 
   /**
-   * Runs delegated tasks and wraps handshake messages into {@link #outbound} until the engine needs
-   * the peer; {@code scratch} takes each wrapped record. Returns whether it did anything.
+   * Wraps handshake messages into {@link #outbound} until the engine needs the peer, or takes its
+   * delegated tasks for {@link #takeTasks}; {@code scratch} takes each wrapped record. Returns
+   * whether it did anything.
    */
   private boolean advance(HandshakeStatus status, ByteBuffer scratch) throws SSLException {
     boolean advanced = false;
@@ -245,10 +356,8 @@ final class TlsStage {
         handshakeDone = true;
       }
       if (next == HandshakeStatus.NEED_TASK) {
-        for (Runnable t = engine.getDelegatedTask(); t != null; t = engine.getDelegatedTask()) {
-          t.run();
-        }
-        next = engine.getHandshakeStatus();
+        awaitTasks();
+        return true;
       } else if (next == HandshakeStatus.NEED_WRAP) {
         scratch.clear();
         SSLEngineResult result = engine.wrap(EMPTY, scratch);
@@ -263,6 +372,24 @@ final class TlsStage {
       }
       advanced = true;
     }
+  }
+
+  /** Takes the engine's delegated tasks, to be run by the caller, which stops this stage. */
+  private void awaitTasks() {
+    List<Runnable> delegated = new ArrayList<>(1);
+    for (Runnable t = engine.getDelegatedTask(); t != null; t = engine.getDelegatedTask()) {
+      delegated.add(t);
+    }
+    tasks = Tasks.WAITING;
+    untaken =
+        () -> {
+          for (Runnable task : delegated) {
+            if (abandoned) {
+              return;
+            }
+            task.run();
+          }
+        };
   }
 
   /** Where to wrap records: the plaintext buffer, unless a {@link Plaintext} is reading it. */

@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * both. The client's bytes reach the stage in chunks that a {@link Chunker} cuts, each in a fresh
  * array between junk bytes that are overwritten once the stage returns; the stage's outbound bytes
  * reach the client at most {@link #writeLimit} per step, as through a slow socket. A client-side
- * failure is kept in {@link #clientFailure}, after which the client still sends its alert. Uses no
- * test library, so that a child JVM can run it.
+ * failure is kept in {@link #clientFailure}, after which the client still sends its alert. The
+ * stage's delegated tasks run through a {@link TaskRunner}, inline by default, or wait for the test
+ * ({@link #deferTasks}). Uses no test library, so that a child JVM can run it.
  */
 final class TlsLink {
   /** Cuts the client's byte stream: the next chunk's length, 1..available, at stream offset. */
@@ -29,6 +30,13 @@ final class TlsLink {
   }
 
   static final Chunker WHOLE = (offset, available) -> available;
+
+  /** Runs the stage's delegated tasks before the link goes on. */
+  interface TaskRunner {
+    void run(Runnable tasks);
+  }
+
+  private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
 
   private static final int PADDING = 3;
   private static final byte JUNK = (byte) 0xA5;
@@ -44,6 +52,8 @@ final class TlsLink {
   private final ByteBuffer toServer = ByteBuffer.allocate(WIRE_SIZE);
   private final ByteBuffer toClient = ByteBuffer.allocate(WIRE_SIZE);
   private final ByteBuffer clientPlaintext = ByteBuffer.allocate(TlsStage.MAX_BUFFER);
+  private TaskRunner taskRunner = Runnable::run;
+  private boolean deferTasks;
   private int writeLimit = Integer.MAX_VALUE;
   private long fedToStage;
   private long takenFromStage;
@@ -89,6 +99,25 @@ final class TlsLink {
 
   void writeLimit(int bytesPerStep) {
     this.writeLimit = bytesPerStep;
+  }
+
+  void taskRunner(TaskRunner runner) {
+    this.taskRunner = runner;
+  }
+
+  /**
+   * From now on, the link leaves the stage's tasks waiting: the test takes them ({@link
+   * TlsStage#takeTasks}) and calls {@link #tasksDone}.
+   */
+  void deferTasks() {
+    this.deferTasks = true;
+  }
+
+  /** Tells the stage its tasks ran ({@code failure} if they threw) and lets it go on. */
+  void tasksDone(@Nullable Throwable failure) throws SSLException {
+    stage.tasksDone(failure);
+    stage.unwrap(NO_BYTES, this::serverReceived);
+    runStageTasks();
   }
 
   /** From now on, the stage's receiver calls {@link TlsStage#closeOutbound} before it reads. */
@@ -212,6 +241,23 @@ final class TlsLink {
       throw new AssertionError("unwrap left " + chunk + " of " + length + " bytes");
     }
     Arrays.fill(array, JUNK);
+    runStageTasks();
+  }
+
+  private void runStageTasks() throws SSLException {
+    if (deferTasks) {
+      return;
+    }
+    for (Runnable tasks = stage.takeTasks(); tasks != null; tasks = stage.takeTasks()) {
+      Throwable failure = null;
+      try {
+        taskRunner.run(tasks);
+      } catch (RuntimeException | Error e) {
+        failure = e;
+      }
+      stage.tasksDone(failure);
+      stage.unwrap(NO_BYTES, this::serverReceived);
+    }
   }
 
   private void serverReceived(ByteBuffer plaintext) {

@@ -3,6 +3,7 @@ package dev.lineserver.internal;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.lineserver.TestPki;
 import java.io.File;
@@ -14,11 +15,19 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -32,6 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 final class TlsStageTest {
   private static final int MAX_RECORD = 16 * 1024;
+  private static final long TIMEOUT_SECONDS = 10;
 
   @ParameterizedTest
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
@@ -364,6 +374,181 @@ final class TlsStageTest {
     assertThat(link.takenFromStage()).isGreaterThanOrEqualTo(unsent);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void tasks_onAnotherThread_doTheKeyWork_andTheHandshakeCompletes(String protocol)
+      throws Exception {
+    List<String> keyThreads = new CopyOnWriteArrayList<>();
+    SSLContext server =
+        TestPki.shared().serverContext(() -> keyThreads.add(Thread.currentThread().getName()));
+    TlsLink link =
+        new TlsLink(
+            TlsLink.serverEngine(server, protocol),
+            TlsLink.clientEngine(clientContext(null), protocol),
+            TlsLink.WHOLE);
+    ExecutorService taskThread =
+        Executors.newSingleThreadExecutor(task -> new Thread(task, "test-tls-task"));
+    int[] batches = {0};
+    link.taskRunner(
+        tasks -> {
+          batches[0]++;
+          join(taskThread.submit(tasks));
+        });
+    try {
+      link.handshake();
+      byte[] data = pattern(2 * MAX_RECORD, 10);
+      link.send(data);
+      link.pump();
+
+      assertThat(link.serverReceived()).isEqualTo(data);
+      assertThat(batches[0]).isEqualTo(protocol.equals("TLSv1.3") ? 1 : 2);
+      assertThat(keyThreads).isNotEmpty().containsOnly("test-tls-task");
+    } finally {
+      taskThread.shutdownNow();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void unwrap_recordsBehindATaskRecord_areHeldAndDeliveredAfterIt(String protocol)
+      throws Exception {
+    TlsLink link = clientAuthLink(protocol, TestPki.CLIENT);
+    link.deferTasks();
+    byte[] data = pattern(5 * MAX_RECORD, 11);
+    link.send(data);
+    int batches = 0;
+    for (link.pump(); link.stage.awaitingTasks(); link.pump()) {
+      assertThat(link.stage.outbound().hasRemaining()).isFalse();
+      assertThat(link.stage.inboundDone()).isFalse();
+      Runnable tasks = link.stage.takeTasks();
+      assertThat(tasks).isNotNull();
+      assertThat(link.stage.takeTasks()).isNull();
+      tasks.run();
+      link.tasksDone(null);
+      batches++;
+    }
+
+    assertThat(batches).isEqualTo(2); // the ClientHello, then the client's certificate
+    assertThat(link.serverReceived()).isEqualTo(data);
+    assertThat(link.stage.handshakeDone()).isTrue();
+    assertThat(link.stage.hasPartialRecord()).isFalse();
+    assertThat(link.clientFailure()).isNull();
+  }
+
+  /** The engine is locked while its task runs: a stage that touched it would block here. */
+  @Test
+  void stage_whileItsTaskRuns_touchesNoEngine() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    SSLContext server =
+        TestPki.shared()
+            .serverContext(
+                () -> {
+                  entered.countDown();
+                  awaitQuietly(release);
+                });
+    TlsLink link =
+        new TlsLink(
+            TlsLink.serverEngine(server, "TLSv1.3"),
+            TlsLink.clientEngine(clientContext(null), "TLSv1.3"),
+            TlsLink.WHOLE);
+    link.deferTasks();
+    link.pump();
+    Runnable tasks = link.stage.takeTasks();
+    assertThat(tasks).isNotNull();
+    Thread taskThread = new Thread(tasks, "test-tls-task");
+    taskThread.start();
+    try {
+      assertThat(entered.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+      byte[] junk = pattern(1000, 12); // one application-data record of garbage
+      System.arraycopy(new byte[] {23, 3, 3, (byte) (995 >> 8), (byte) 995}, 0, junk, 0, 5);
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(TIMEOUT_SECONDS),
+          () -> {
+            link.stage.unwrap(ByteBuffer.wrap(junk), plaintext -> {});
+            link.stage.unwrap(ByteBuffer.allocate(0), plaintext -> {});
+            link.stage.closeOutbound();
+            assertThat(link.stage.outbound().hasRemaining()).isFalse();
+            assertThat(link.stage.inboundDone()).isFalse();
+            assertThat(link.stage.hasPartialRecord()).isFalse();
+            assertThat(link.stage.handshakeDone()).isFalse();
+            assertThat(link.stage.awaitingTasks()).isTrue();
+          });
+    } finally {
+      release.countDown();
+      taskThread.join();
+    }
+
+    // The junk held meanwhile is unwrapped after the task, behind the server's flight.
+    assertThatThrownBy(() -> link.tasksDone(null)).isInstanceOf(SSLException.class);
+    assertThat(link.stage.outbound().hasRemaining()).isTrue();
+  }
+
+  @Test
+  void unwrap_afterAFailedTask_throwsItsCause_andTouchesNoEngine() throws Exception {
+    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
+    link.deferTasks();
+    link.pump();
+    assertThat(link.stage.takeTasks()).isNotNull();
+    AssertionError thrown = new AssertionError("a key manager failed");
+
+    assertThatThrownBy(() -> link.tasksDone(thrown))
+        .isInstanceOf(SSLException.class)
+        .hasMessageContaining("TLS handshake task failed")
+        .hasCause(thrown);
+    assertThat(link.stage.outbound().hasRemaining()).isFalse();
+    assertThat(link.stage.awaitingTasks()).isFalse();
+  }
+
+  @Test
+  void unwrap_whileTasksWait_holdsAtMostMaxHeld() throws Exception {
+    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
+    link.deferTasks();
+    link.pump();
+    assertThat(link.stage.takeTasks()).isNotNull();
+    link.stage.unwrap(ByteBuffer.wrap(new byte[TlsStage.MAX_HELD - 10]), plaintext -> {});
+
+    assertThatThrownBy(() -> link.stage.unwrap(ByteBuffer.wrap(new byte[11]), plaintext -> {}))
+        .isInstanceOf(SSLException.class)
+        .hasMessage(
+            "TLS input while the handshake computes: "
+                + (TlsStage.MAX_HELD + 1)
+                + " bytes (limit: "
+                + TlsStage.MAX_HELD
+                + ")");
+  }
+
+  @Test
+  void takeTasks_abandonedBeforeTheyRun_doNothing() throws Exception {
+    AtomicInteger keyChoices = new AtomicInteger();
+    SSLContext server = TestPki.shared().serverContext(keyChoices::incrementAndGet);
+    TlsLink link =
+        new TlsLink(
+            TlsLink.serverEngine(server, "TLSv1.3"),
+            TlsLink.clientEngine(clientContext(null), "TLSv1.3"),
+            TlsLink.WHOLE);
+    link.deferTasks();
+    link.pump();
+    Runnable tasks = link.stage.takeTasks();
+    assertThat(tasks).isNotNull();
+
+    link.stage.abandon();
+    tasks.run();
+
+    assertThat(keyChoices).hasValue(0);
+  }
+
+  @Test
+  void tasksDone_withoutTakenTasks_isAnError() throws Exception {
+    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
+    link.deferTasks();
+    link.pump();
+
+    assertThatThrownBy(() -> link.stage.tasksDone(null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("tasksDone: WAITING (expected: WAITING, taken)");
+  }
+
   @Test
   void new_smallPlaintextBuffer_isRejected() throws Exception {
     SSLEngine engine = serverEngine("TLSv1.3");
@@ -400,6 +585,28 @@ final class TlsStageTest {
         TlsLink.serverEngine(big, protocol),
         TlsLink.clientEngine(clientContext(null), protocol),
         TlsLink.WHOLE);
+  }
+
+  private static void join(Future<?> task) {
+    try {
+      task.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      if (!latch.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("not released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private static TlsLink link(String protocol, TlsLink.Chunker chunker)
