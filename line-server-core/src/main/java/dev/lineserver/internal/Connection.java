@@ -398,9 +398,11 @@ final class Connection implements TlsStage.Plaintext {
    * One step of the server's drain, on each drain tick: past the deadline, closes with {@code
    * SHUTDOWN_TIMEOUT}, dropping a partial line; else, unless reading is paused for the sink, reads
    * what the socket holds, and closes with {@code SERVER_CLOSE} once nothing arrived for {@link
-   * IoLoop#QUIET_NANOS} since the drain began, the socket is empty and no partial line, record or
-   * header waits for its end. So a connection the server was too busy to read, or held back, is not
-   * taken for quiet, and a line is delivered only when its peer ended it.
+   * IoLoop#QUIET_NANOS} since the drain began, the socket is empty and no partial line or record
+   * waits for its end. A connection still in its PROXY header or TLS handshake has sent no line:
+   * quiet, it ends like an idle one ({@link #finish}, which reports a begun handshake as failed).
+   * So a connection the server was too busy to read, or held back, is not taken for quiet, and a
+   * line is delivered only when its peer ended it.
    */
   void drainStep(long now, long drainStart, boolean late, ByteBuffer readBuffer) {
     if (closed) {
@@ -413,7 +415,8 @@ final class Connection implements TlsStage.Plaintext {
     if (paused) {
       return;
     }
-    boolean empty = onReadable(readBuffer);
+    // While the TLS engine's tasks run, the server works, not the peer: nothing is read.
+    boolean empty = awaitingTls || onReadable(readBuffer);
     if (closed || !empty || now - Math.max(drainStart, lastReadNanos) < IoLoop.QUIET_NANOS) {
       return;
     }
@@ -421,7 +424,12 @@ final class Connection implements TlsStage.Plaintext {
     if (header != null && header.mayBePlain() && !servePlain(header)) {
       return; // optional mode, quiet with no header begun: its bytes were plain lines
     }
-    if (!closed && !hasPartialInput()) {
+    if (closed) {
+      return;
+    }
+    if (!announced) {
+      finish(CloseReason.SERVER_CLOSE); // in its header or handshake: no line came yet
+    } else if (!hasPartialInput()) {
       close(CloseReason.SERVER_CLOSE);
     }
   }
