@@ -1,45 +1,24 @@
 package dev.lineserver;
 
-import dev.lineserver.internal.Acceptor;
 import dev.lineserver.internal.AddressRanges;
-import dev.lineserver.internal.Admission;
-import dev.lineserver.internal.Budget;
-import dev.lineserver.internal.Callbacks;
-import dev.lineserver.internal.Counters;
-import dev.lineserver.internal.IoLoop;
+import dev.lineserver.internal.Engine;
 import dev.lineserver.internal.KeepAlive;
-import dev.lineserver.internal.Reports;
 import dev.lineserver.internal.Settings;
 import dev.lineserver.internal.Tls;
-import dev.lineserver.internal.TlsTasks;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -68,37 +47,10 @@ import org.jspecify.annotations.Nullable;
  * serving until {@link #close()}.
  */
 public final class LineServer implements AutoCloseable {
-  private final ServerSocketChannel channel;
-  private final SocketAddress localAddress;
-  private final Acceptor acceptor;
-  private final Admission admission;
-  private final Budget budget;
-  private final IoLoop[] loops;
-  private final Thread[] threads;
-  private final @Nullable TlsTasks tlsTasks;
-  private final long shutdownTimeoutNanos;
-  private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private final Engine engine;
 
-  private final AtomicBoolean closing = new AtomicBoolean();
-  private final CountDownLatch closed = new CountDownLatch(1);
-
-  private LineServer(
-      ServerSocketChannel channel,
-      Acceptor acceptor,
-      Settings settings,
-      IoLoop[] loops,
-      Thread[] threads,
-      long shutdownTimeoutNanos)
-      throws IOException {
-    this.channel = channel;
-    this.localAddress = channel.getLocalAddress();
-    this.acceptor = acceptor;
-    this.admission = settings.admission();
-    this.budget = settings.budget();
-    this.loops = loops;
-    this.threads = threads;
-    this.tlsTasks = settings.tlsTasks();
-    this.shutdownTimeoutNanos = shutdownTimeoutNanos;
+  private LineServer(Engine engine) {
+    this.engine = engine;
   }
 
   /** Starts configuring a server. */
@@ -111,7 +63,7 @@ public final class LineServer implements AutoCloseable {
    * Unix-domain socket.
    */
   public int port() {
-    return localAddress instanceof InetSocketAddress inet ? inet.getPort() : -1;
+    return engine.port();
   }
 
   /**
@@ -119,7 +71,7 @@ public final class LineServer implements AutoCloseable {
    * UnixDomainSocketAddress}.
    */
   public SocketAddress localAddress() {
-    return localAddress;
+    return engine.localAddress();
   }
 
   /**
@@ -127,35 +79,7 @@ public final class LineServer implements AutoCloseable {
    * after {@link #close()}.
    */
   public LineServerStats stats() {
-    List<Counters> all = new ArrayList<>();
-    all.add(acceptor.counters());
-    for (IoLoop loop : loops) {
-      all.add(loop.counters());
-    }
-    long[] sums = new long[Counters.count()];
-    Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
-    for (Counters counters : all) {
-      for (int i = 0; i < sums.length; i++) {
-        sums[i] += counters.get(i);
-      }
-      for (CloseReason reason : CloseReason.values()) {
-        closed.merge(reason, counters.closedCount(reason), Long::sum);
-      }
-    }
-    return new LineServerStats(
-        sums[Counters.ACCEPTED],
-        admission.open(),
-        sums[Counters.REFUSED],
-        sums[Counters.BYTES],
-        sums[Counters.LINES],
-        sums[Counters.TOO_LONG],
-        sums[Counters.SINK_FAILURES],
-        sums[Counters.RESTART_LIMITS],
-        sums[Counters.READS_PAUSED],
-        budget.pending(),
-        sums[Counters.LINES_DROPPED],
-        sums[Counters.PARTIAL_LINES_DROPPED],
-        closed);
+    return engine.stats();
   }
 
   /**
@@ -185,158 +109,12 @@ public final class LineServer implements AutoCloseable {
    */
   @Override
   public void close() {
-    boolean first = closing.compareAndSet(false, true);
-    if (isOwnThread(Thread.currentThread()) || Callbacks.isInside(budget)) {
-      if (first) {
-        Thread closer = new Thread(this::shutdown, "line-server-close");
-        closer.setDaemon(false);
-        closer.start();
-      }
-      return;
-    }
-    if (first) {
-      shutdown();
-    } else {
-      awaitClosed();
-    }
-  }
-
-  private void shutdown() {
-    boolean interrupted = Thread.interrupted(); // restored at the end: the drain must not see it
-    try {
-      // The acceptor takes what waits in the backlog, then closes the listening socket.
-      acceptor.stop();
-      long deadline = System.nanoTime() + shutdownTimeoutNanos;
-      interrupted |= join(threads[0], deadline);
-      threads[0].interrupt(); // a connectionRefused or acceptFailed listener call that blocks
-      try {
-        channel.close(); // already closed, unless the acceptor thread never ran or died
-        if (localAddress instanceof UnixDomainSocketAddress unix) {
-          Files.deleteIfExists(unix.getPath());
-        }
-      } catch (IOException e) {
-        Log.LOGGER.log(Level.WARNING, "closing the listening socket failed", e);
-      }
-      for (IoLoop loop : loops) {
-        loop.drain(deadline);
-      }
-      // Past the deadline plus a grace, a thread still in a sink or listener call is interrupted;
-      // one grace later, close() gives up on it.
-      long grace = deadline + GRACE_NANOS;
-      for (int i = 1; i < threads.length; i++) {
-        interrupted |= join(threads[i], grace);
-      }
-      for (int i = 1; i < threads.length; i++) {
-        threads[i].interrupt(); // no effect on a thread that has ended
-      }
-      long last = Math.max(System.nanoTime(), grace) + GRACE_NANOS;
-      for (int i = 1; i < threads.length; i++) {
-        interrupted |= join(threads[i], last);
-        if (threads[i].isAlive()) {
-          giveUp(threads[i], loops[i - 1]);
-        }
-      }
-      if (tlsTasks != null) {
-        // The I/O threads are gone: what is left is at most one task per TLS thread, now moot.
-        tlsTasks.shutdown(Math.max(last, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
-      }
-      awaitSinkQueues(last); // keeps the flag, should the caller be interrupted meanwhile
-    } finally {
-      closed.countDown();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  /**
-   * Waits for {@code thread} until {@code deadlineNanos}; returns whether the caller was
-   * interrupted meanwhile, for the wait goes on regardless.
-   */
-  private static boolean join(Thread thread, long deadlineNanos) {
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        break;
-      }
-      try {
-        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    return interrupted;
-  }
-
-  /** An I/O thread stuck in user code: its sockets are closed and it is left to end by itself. */
-  private static void giveUp(Thread thread, IoLoop loop) {
-    int sockets = loop.abandon();
-    Throwable where = new Throwable(thread.getName() + " is here");
-    where.setStackTrace(thread.getStackTrace());
-    Log.LOGGER.log(
-        Level.WARNING,
-        "close(): "
-            + thread.getName()
-            + " is still in a sink or listener call after the shutdown timeout; its "
-            + sockets
-            + " sockets were closed, it delivers nothing more and ends when the call returns",
-        where);
-  }
-
-  /**
-   * With a sink executor: waits for the lines still queued for the sink, up to the deadline, then
-   * drops what is left. Returns whether the caller was interrupted meanwhile.
-   */
-  private void awaitSinkQueues(long deadlineNanos) {
-    if (budget.awaitQueues(deadlineNanos)) {
-      return;
-    }
-    List<Thread> stuck = new ArrayList<>();
-    long dropped = budget.abandonQueues(stuck);
-    Throwable where = new Throwable("where the sink executor's threads are");
-    for (Thread thread : stuck) {
-      Throwable at = new Throwable(thread.getName() + " is here");
-      at.setStackTrace(thread.getStackTrace());
-      where.addSuppressed(at);
-    }
-    Log.LOGGER.log(
-        Level.WARNING,
-        "close(): the sink executor did not work off its queues by the shutdown timeout; "
-            + dropped
-            + " queued lines were dropped and no sink call starts again; "
-            + stuck.size()
-            + " calls under way run on (the executor's threads are yours: not interrupted)",
-        where);
-  }
-
-  private void awaitClosed() {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        closed.await();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private boolean isOwnThread(Thread current) {
-    for (Thread thread : threads) {
-      if (thread == current) {
-        return true;
-      }
-    }
-    return tlsTasks != null && tlsTasks.isOwnThread(current);
+    engine.close();
   }
 
   @Override
   public String toString() {
-    return "LineServer[" + localAddress + (closing.get() ? ", closed]" : "]");
+    return engine.toString();
   }
 
   /**
@@ -770,27 +548,20 @@ public final class LineServer implements AutoCloseable {
       }
       Settings settings =
           new Settings(
-              maxLineLength,
-              (byte) delimiter,
-              charset,
-              stringSink,
-              byteSink,
+              new Settings.Listen(port, bindAddress, unixSocket, backlog),
+              ioThreads,
+              new Settings.Framing(maxLineLength, (byte) delimiter, charset),
+              new Settings.SinkMode(stringSink, byteSink, sinkExecutor, maxPendingBytes),
               listener,
-              maxRestarts,
-              restartPeriod.toNanos(),
-              idleTimeout.toNanos(),
-              lineTimeout.toNanos(),
-              new Admission(
-                  maxConnections,
-                  maxConnectionsPerAddress,
-                  proxyProtocol != ProxyProtocol.OFF,
-                  new AddressRanges(allow, deny)),
+              new Settings.Supervision(maxRestarts, restartPeriod.toNanos()),
+              new Settings.Timeouts(
+                  idleTimeout.toNanos(),
+                  lineTimeout.toNanos(),
+                  handshakeTimeout.toNanos(),
+                  shutdownTimeout.toNanos()),
+              new Settings.Limits(
+                  maxConnections, maxConnectionsPerAddress, new AddressRanges(allow, deny)),
               proxyProtocol,
-              sslContext,
-              clientAuth,
-              handshakeTimeout.toNanos(),
-              sinkExecutor,
-              new Budget(maxPendingBytes),
               new KeepAlive(
                   keepAlive,
                   (int) keepAliveIdle.toSeconds(),
@@ -798,114 +569,8 @@ public final class LineServer implements AutoCloseable {
                   keepAliveCount),
               sslContext == null
                   ? null
-                  : new TlsTasks(tlsThreads != 0 ? tlsThreads : TlsTasks.defaultThreads()));
-      prepareForDescriptorExhaustion();
-      ServerSocketChannel channel = unixSocket != null ? bindUnix(unixSocket) : bindTcp();
-      IoLoop[] loops = new IoLoop[ioThreads];
-      Acceptor acceptor;
-      try {
-        for (int i = 0; i < loops.length; i++) {
-          loops[i] = new IoLoop(settings);
-        }
-        acceptor = new Acceptor(channel, loops, settings, new Reports());
-      } catch (IOException | RuntimeException e) {
-        for (IoLoop loop : loops) {
-          if (loop != null) {
-            loop.discard();
-          }
-        }
-        channel.close();
-        throw e;
-      }
-      Thread[] threads = new Thread[loops.length + 1];
-      threads[0] = thread(acceptor, "line-server-accept");
-      for (int i = 0; i < loops.length; i++) {
-        threads[i + 1] = thread(loops[i], "line-server-io-" + (i + 1));
-      }
-      LineServer server =
-          new LineServer(channel, acceptor, settings, loops, threads, shutdownTimeout.toNanos());
-      try {
-        for (Thread thread : threads) {
-          thread.start();
-        }
-      } catch (RuntimeException | Error e) {
-        server.close();
-        throw e;
-      }
-      return server;
-    }
-
-    /**
-     * Does now, while file descriptors are available, what the JDK does lazily and needs one for,
-     * so that running out of them later cannot break the server: the first socket close opens a
-     * descriptor of its own, and the first log message reads the logging configuration and, to
-     * print its time, the time-zone database. Either failing throws an {@link Error}, which would
-     * end the I/O thread closing a socket or the acceptor reporting that accepting failed.
-     */
-    @SuppressWarnings("ReturnValueIgnored") // getRules() is called for its loading, not its value
-    private static void prepareForDescriptorExhaustion() throws IOException {
-      SocketChannel.open().close();
-      Log.LOGGER.isLoggable(Level.ERROR);
-      ZoneId.systemDefault().getRules();
-    }
-
-    private ServerSocketChannel bindTcp() throws IOException {
-      SocketAddress address =
-          bindAddress == null
-              ? new InetSocketAddress(port)
-              : new InetSocketAddress(bindAddress, port);
-      ServerSocketChannel channel = ServerSocketChannel.open();
-      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      return bind(channel, address);
-    }
-
-    /**
-     * Binds a Unix-domain socket at {@code path}. A socket file left there by a process that ended
-     * without removing it (nothing accepts on it) is replaced; a live one, or any other file, is
-     * not.
-     */
-    private ServerSocketChannel bindUnix(Path path) throws IOException {
-      if (Files.exists(path, LinkOption.NOFOLLOW_LINKS) && isStaleSocket(path)) {
-        Log.LOGGER.log(Level.INFO, () -> "replacing the stale socket file " + path);
-        Files.delete(path);
-      }
-      return bind(
-          ServerSocketChannel.open(StandardProtocolFamily.UNIX), UnixDomainSocketAddress.of(path));
-    }
-
-    private static boolean isStaleSocket(Path path) throws IOException {
-      if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .isOther()) {
-        return false; // a regular file, a directory or a link: not ours to delete
-      }
-      try {
-        SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
-        return false; // something accepts on it
-      } catch (IOException e) {
-        return true;
-      }
-    }
-
-    private ServerSocketChannel bind(ServerSocketChannel channel, SocketAddress address)
-        throws IOException {
-      try {
-        channel.bind(address, backlog);
-        return channel;
-      } catch (BindException e) {
-        channel.close();
-        BindException named = new BindException(e.getMessage() + ": " + address);
-        named.initCause(e);
-        throw named;
-      } catch (IOException | RuntimeException e) {
-        channel.close();
-        throw e;
-      }
-    }
-
-    private static Thread thread(Runnable task, String name) {
-      Thread thread = new Thread(task, name);
-      thread.setDaemon(false);
-      return thread;
+                  : new Settings.TlsSettings(sslContext, clientAuth, tlsThreads));
+      return new LineServer(Engine.start(settings));
     }
 
     private static int checkRange(String name, int value, int min, int max) {

@@ -1,15 +1,17 @@
 package dev.lineserver;
 
+import dev.lineserver.internal.Events;
 import dev.lineserver.internal.RateLimited;
 import java.lang.System.Logger;
 import java.net.SocketAddress;
 
 /**
- * The one logger of the library, how it names a connection, and the rate limit of refusals, which
- * have no connection; the other reports are limited per server ({@code internal.Reports}).
+ * The one logger of the library (the engine's, {@code internal.Events}), how it names a connection,
+ * and the rate limit of refusals, which have no connection; the other reports are limited per
+ * server ({@code internal.Reports}).
  */
 final class Log {
-  static final Logger LOGGER = System.getLogger("dev.lineserver");
+  static final Logger LOGGER = Events.LOGGER;
   static final RateLimited REFUSALS = new RateLimited(LOGGER);
 
   private Log() {}

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * doubling to 1 s, reporting the first failure of a run and the recovery once. Only its own thread
  * touches its fields but {@link #counters} and {@code stopping}.
  */
-public final class Acceptor implements Runnable {
+final class Acceptor implements Runnable {
   static final long FIRST_BACKOFF_MILLIS = 100;
   static final long MAX_BACKOFF_MILLIS = TimeUnit.SECONDS.toMillis(1);
 
@@ -44,12 +44,12 @@ public final class Acceptor implements Runnable {
   private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
   /** Takes over {@code server}, which it makes non-blocking and closes when it ends. */
-  public Acceptor(ServerSocketChannel server, IoLoop[] loops, Settings settings, Reports reports)
+  Acceptor(ServerSocketChannel server, IoLoop[] loops, Settings settings, Services services)
       throws IOException {
-    this.reports = reports;
+    this.reports = services.reports();
     this.server = server;
     this.loops = loops.clone();
-    this.admission = settings.admission();
+    this.admission = services.admission();
     this.keepAlive = settings.keepAlive();
     this.listener = settings.listener();
     this.selector = Selector.open();
@@ -63,12 +63,12 @@ public final class Acceptor implements Runnable {
   }
 
   /** Connections accepted and refused; readable from any thread. */
-  public Counters counters() {
+  Counters counters() {
     return counters;
   }
 
   /** Asks the thread to accept what waits in the backlog, close the channel and end. */
-  public void stop() {
+  void stop() {
     stopping = true;
     selector.wakeup();
   }
@@ -138,7 +138,7 @@ public final class Acceptor implements Runnable {
         failures = 0;
         backoffMillis = FIRST_BACKOFF_MILLIS;
       }
-      counters.add(Counters.ACCEPTED, 1);
+      counters.add(Counter.ACCEPTED, 1);
       dispatch(channel);
     }
     return true;
@@ -181,7 +181,7 @@ public final class Acceptor implements Runnable {
 
   /** Resets the connection, so the client's next read or write fails at once. */
   private void refuse(SocketChannel channel, SocketAddress remote, RefusalReason reason) {
-    counters.add(Counters.REFUSED, 1);
+    counters.add(Counter.REFUSED, 1);
     try {
       channel.setOption(StandardSocketOptions.SO_LINGER, 0);
     } catch (IOException | UnsupportedOperationException e) { // a Unix socket has no SO_LINGER

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * the per-address count is taken when the header is read, for the address the connection then has.
  * An address's entry is removed when its last connection closes.
  */
-public final class Admission {
+final class Admission {
   private final int maxConnections;
   private final int maxPerAddress;
   private final boolean perAddressAfterHeader;
@@ -27,7 +27,7 @@ public final class Admission {
    * With {@code perAddressAfterHeader} (the PROXY protocol is on), {@link #admit} counts a
    * connection in all only, and {@link #admitAfterHeader} counts it per address.
    */
-  public Admission(
+  Admission(
       int maxConnections, int maxPerAddress, boolean perAddressAfterHeader, AddressRanges ranges) {
     this.maxConnections = maxConnections;
     this.maxPerAddress = maxPerAddress;
@@ -78,7 +78,7 @@ public final class Admission {
     }
   }
 
-  public int open() {
+  int open() {
     return open.get();
   }
 

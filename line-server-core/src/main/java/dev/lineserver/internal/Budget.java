@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * every I/O loop to resume its paused connections. Also holds the queues whose lines are not yet
  * all through, so that closing the server can wait for them, and drop them past its deadline.
  */
-public final class Budget {
+final class Budget {
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
   private final CopyOnWriteArrayList<IoLoop> loops = new CopyOnWriteArrayList<>();
@@ -24,7 +24,7 @@ public final class Budget {
 
   private final Set<SinkQueue> queues = new LinkedHashSet<>(); // guarded by this
 
-  public Budget(long limit) {
+  Budget(long limit) {
     this.limit = limit;
   }
 
@@ -51,7 +51,7 @@ public final class Budget {
     }
   }
 
-  public long pending() {
+  long pending() {
     return pending.get();
   }
 
@@ -71,7 +71,7 @@ public final class Budget {
    * Waits until every started queue is done or {@code deadlineNanos} passes, whatever the caller's
    * interrupt status (restored on return); true if all are done.
    */
-  public boolean awaitQueues(long deadlineNanos) {
+  boolean awaitQueues(long deadlineNanos) {
     boolean interrupted = false;
     try {
       synchronized (this) {
@@ -110,7 +110,7 @@ public final class Budget {
    * calls; a call under way runs on. Returns how many lines were dropped, and adds the threads
    * still inside the sink to {@code stuck}.
    */
-  public long abandonQueues(List<Thread> stuck) {
+  long abandonQueues(List<Thread> stuck) {
     List<SinkQueue> open;
     synchronized (this) {
       open = new ArrayList<>(queues);

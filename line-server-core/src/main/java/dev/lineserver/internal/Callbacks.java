@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
  * close()} called from there starts the shutdown instead of waiting for itself. The mark is the
  * server's {@link Budget}, one per server; the threads of the server itself are known by name.
  */
-public final class Callbacks {
+final class Callbacks {
   private static final ThreadLocal<@Nullable Object> SERVER = new ThreadLocal<>();
 
   private Callbacks() {}
@@ -27,7 +27,7 @@ public final class Callbacks {
   }
 
   /** True while this thread runs a callback of the server that {@code server} marks. */
-  public static boolean isInside(Object server) {
+  static boolean isInside(Object server) {
     return SERVER.get() == server;
   }
 }

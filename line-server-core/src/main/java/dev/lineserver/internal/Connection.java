@@ -16,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
@@ -40,6 +39,7 @@ final class Connection implements TlsStage.Plaintext {
   private final SocketChannel channel;
   private final Peer peer;
   private final Settings settings;
+  private final Services services;
   private final IoLoop loop;
   private final SinkCall sinkCall;
   private LineBuffer buffer;
@@ -61,16 +61,21 @@ final class Connection implements TlsStage.Plaintext {
   private boolean retrying;
   int slot = -1; // the loop's index of this connection while registered
 
-  Connection(SocketChannel channel, Peer peer, Settings settings, IoLoop loop) {
+  Connection(SocketChannel channel, Peer peer, Settings settings, Services services, IoLoop loop) {
     this.channel = channel;
     this.peer = peer;
     this.settings = settings;
+    this.services = services;
     this.loop = loop;
-    this.buffer = new LineBuffer(settings.maxLineLength(), settings.delimiter());
+    Settings.Framing framing = settings.framing();
+    this.buffer = new LineBuffer(framing.maxLineLength(), framing.delimiter());
     this.counters = loop.counters();
     this.sinkCall = new SinkCall(peer, settings, counters, loop::isAbandoned);
-    Executor executor = settings.sinkExecutor();
-    this.queue = executor == null ? null : new SinkQueue(this, settings, executor, loop.chunk());
+    Executor executor = settings.sink().executor();
+    this.queue =
+        executor == null
+            ? null
+            : new SinkQueue(this, services.budget(), settings, executor, loop.chunk());
     if (settings.proxyProtocol() != ProxyProtocol.OFF) {
       this.proxyHeader =
           new ProxyHeader(
@@ -94,16 +99,19 @@ final class Connection implements TlsStage.Plaintext {
   void opened(SelectionKey key) {
     this.key = key;
     if (queue != null) {
-      settings.budget().queueStarted(queue);
+      services.budget().queueStarted(queue);
     }
     this.lastReadNanos = System.nanoTime();
-    SSLContext context = settings.sslContext();
-    if (context != null) {
-      tls = new TlsStage(Tls.serverEngine(context, settings.clientAuth()), loop.plaintextBuffer());
+    Settings.TlsSettings tlsSettings = settings.tls();
+    if (tlsSettings != null) {
+      tls =
+          new TlsStage(
+              Tls.serverEngine(tlsSettings.context(), tlsSettings.clientAuth()),
+              loop.plaintextBuffer());
     }
     announceIfReady();
     if (!announced) {
-      handshakeDeadlineNanos = lastReadNanos + settings.handshakeTimeoutNanos();
+      handshakeDeadlineNanos = lastReadNanos + settings.timeouts().handshakeNanos();
     }
   }
 
@@ -139,7 +147,7 @@ final class Connection implements TlsStage.Plaintext {
       if (awaitingTls) {
         return false; // the stage holds what it has until the engine's tasks ran
       }
-      if (queue != null && settings.budget().isSpent()) {
+      if (queue != null && services.budget().isSpent()) {
         pause();
         return false;
       }
@@ -164,7 +172,7 @@ final class Connection implements TlsStage.Plaintext {
         return true;
       }
       lastReadNanos = System.nanoTime();
-      counters.add(Counters.BYTES, n);
+      counters.add(Counter.BYTES, n);
       readBuffer.flip();
       ByteBuffer bytes = loop.splittable(readBuffer);
       if (proxyHeader != null && !readProxyHeader(bytes)) {
@@ -204,7 +212,7 @@ final class Connection implements TlsStage.Plaintext {
     proxyHeader = null;
     InetSocketAddress client = header.source();
     if (client != null) {
-      if (!settings.admission().allows(client)) {
+      if (!services.admission().allows(client)) {
         refused(client, CloseReason.NOT_ALLOWED, RefusalReason.NOT_ALLOWED);
         return false;
       }
@@ -233,7 +241,7 @@ final class Connection implements TlsStage.Plaintext {
 
   /** Counts the connection under its address now known; past that address's limit, closes it. */
   private boolean admittedAfterHeader() {
-    if (settings.admission().admitAfterHeader(peer) == null) {
+    if (services.admission().admitAfterHeader(peer) == null) {
       return true;
     }
     refused(
@@ -277,7 +285,7 @@ final class Connection implements TlsStage.Plaintext {
     Runnable tasks = stage.takeTasks();
     if (tasks != null && !closed) {
       setAwaitingTls(true);
-      requireNonNull(settings.tlsTasks()).run(tasks, loop::execute, this::tlsTasksRan);
+      requireNonNull(services.tlsTasks()).run(tasks, loop::execute, this::tlsTasksRan);
     }
   }
 
@@ -370,7 +378,7 @@ final class Connection implements TlsStage.Plaintext {
     paused = true;
     pausedAtNanos = System.nanoTime();
     selectionKey.interestOps(interestOps());
-    counters.add(Counters.READS_PAUSED, 1);
+    counters.add(Counter.READS_PAUSED, 1);
     loop.paused(this);
   }
 
@@ -497,7 +505,7 @@ final class Connection implements TlsStage.Plaintext {
       if (!closed && !paused && header != null && header.mayBePlain()) {
         // Optional mode: no header began, so this is a plain connection, idle or slow.
         if (servePlain(header) && !announced) {
-          handshakeDeadlineNanos = now + settings.handshakeTimeoutNanos(); // TLS's own
+          handshakeDeadlineNanos = now + settings.timeouts().handshakeNanos(); // TLS's own
         }
         return;
       }
@@ -508,7 +516,7 @@ final class Connection implements TlsStage.Plaintext {
                 "no complete "
                     + what
                     + " within "
-                    + Duration.ofNanos(settings.handshakeTimeoutNanos())));
+                    + Duration.ofNanos(settings.timeouts().handshakeNanos())));
       }
       return;
     }
@@ -574,7 +582,7 @@ final class Connection implements TlsStage.Plaintext {
 
   private void handle(int event) {
     if (event == LineBuffer.TOO_LONG) {
-      counters.add(Counters.TOO_LONG, 1);
+      counters.add(Counter.TOO_LONG, 1);
       long length = buffer.tooLongLength();
       LineServerListener listener = settings.listener();
       if (!loop.isAbandoned()) {
@@ -590,10 +598,10 @@ final class Connection implements TlsStage.Plaintext {
       return;
     }
     if (loop.isAbandoned()) {
-      counters.addShared(Counters.LINES_DROPPED, 1); // close() gave up on this thread's sink
+      counters.addShared(Counter.LINES_DROPPED, 1); // close() gave up on this thread's sink
       return;
     }
-    counters.add(Counters.LINES, 1);
+    counters.add(Counter.LINES, 1);
     restart(sinkCall.deliver(bytes, start, length), false);
   }
 
@@ -622,7 +630,7 @@ final class Connection implements TlsStage.Plaintext {
     }
     closed = true;
     if (announced && hasPartialInput()) {
-      counters.addShared(Counters.PARTIAL_LINES_DROPPED, 1);
+      counters.addShared(Counter.PARTIAL_LINES_DROPPED, 1);
     }
     TlsStage stage = tls;
     if (stage != null) {
@@ -641,7 +649,7 @@ final class Connection implements TlsStage.Plaintext {
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "closing " + peer + " failed: " + e);
     }
-    settings.admission().release(peer);
+    services.admission().release(peer);
     if (queue == null || key == null) {
       counters.closed(reason); // with a queue, once its last line is through (sinkDone)
     }
@@ -673,7 +681,7 @@ final class Connection implements TlsStage.Plaintext {
       Events.report(() -> listener.connectionClosed(peer, reason));
     }
     if (sinkQueue != null) {
-      settings.budget().queueDone(sinkQueue);
+      services.budget().queueDone(sinkQueue);
     }
   }
 

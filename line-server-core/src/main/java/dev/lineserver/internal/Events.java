@@ -6,10 +6,13 @@ import java.util.function.Supplier;
 
 /**
  * Calls the user's listener so that a listener that throws never breaks the thread calling it, and
- * says which throwables of user code are contained: all but those of a failing JVM.
+ * says which throwables of user code are contained: all but those of a failing JVM. Holds the
+ * library's one logger, public only for the listener's defaults in {@code dev.lineserver}.
  */
-final class Events {
-  static final Logger LOGGER = System.getLogger("dev.lineserver");
+public final class Events {
+  /** The library's logger, {@code dev.lineserver}: the engine's and the listener defaults'. */
+  public static final Logger LOGGER = System.getLogger("dev.lineserver");
+
   private static final RateLimited LISTENER_THREW = new RateLimited(LOGGER);
 
   private Events() {}

@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * sockets of a loop stuck in user code. Its connections are listed in {@code connections}, changed
  * by the loop thread alone under the list's lock. Runs until drained, then closes its selector.
  */
-public final class IoLoop implements Runnable {
+final class IoLoop implements Runnable {
   /** A draining connection that received nothing for this long, its socket empty, is done. */
   static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -38,6 +38,7 @@ public final class IoLoop implements Runnable {
 
   private final Selector selector;
   private final Settings settings;
+  private final Services services;
   private final Counters counters = new Counters();
   private final long timerTickNanos;
   private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
@@ -55,26 +56,27 @@ public final class IoLoop implements Runnable {
   private volatile boolean terminated;
   private volatile boolean abandoned;
 
-  public IoLoop(Settings settings) throws IOException {
+  IoLoop(Settings settings, Services services) throws IOException {
     this.settings = settings;
+    this.services = services;
     this.timerTickNanos = timerTick(settings);
-    boolean copies = settings.byteSink() == null && settings.sslContext() == null;
+    boolean copies = settings.sink().byteSink() == null && settings.tls() == null;
     this.heapCopy = ByteBuffer.allocate(copies ? READ_BUFFER_SIZE : 0);
-    this.plaintext = settings.sslContext() == null ? null : TlsStage.newPlaintextBuffer();
-    this.chunk = settings.sinkExecutor() == null ? null : new SinkQueue.Chunk();
+    this.plaintext = settings.tls() == null ? null : TlsStage.newPlaintextBuffer();
+    this.chunk = settings.sink().executor() == null ? null : new SinkQueue.Chunk();
     this.selector = Selector.open();
-    settings.budget().attach(this);
+    services.budget().attach(this);
   }
 
   /** How often to look for timed-out connections: a quarter of the shortest timeout, 10 ms..1 s. */
   private static long timerTick(Settings settings) {
     long shortest = Long.MAX_VALUE;
+    Settings.Timeouts timeouts = settings.timeouts();
     long handshake =
-        settings.proxyProtocol() == ProxyProtocol.OFF && settings.sslContext() == null
+        settings.proxyProtocol() == ProxyProtocol.OFF && settings.tls() == null
             ? 0
-            : settings.handshakeTimeoutNanos();
-    for (long timeout :
-        new long[] {settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), handshake}) {
+            : timeouts.handshakeNanos();
+    for (long timeout : new long[] {timeouts.idleNanos(), timeouts.lineNanos(), handshake}) {
       if (timeout > 0) {
         shortest = Math.min(shortest, timeout);
       }
@@ -87,7 +89,7 @@ public final class IoLoop implements Runnable {
   }
 
   /** This loop's counters; readable from any thread. */
-  public Counters counters() {
+  Counters counters() {
     return counters;
   }
 
@@ -117,8 +119,8 @@ public final class IoLoop implements Runnable {
   }
 
   /** Hands an accepted socket to this loop; from any thread. */
-  public void register(SocketChannel channel, Peer peer) {
-    incoming.add(new Connection(channel, peer, settings, this));
+  void register(SocketChannel channel, Peer peer) {
+    incoming.add(new Connection(channel, peer, settings, services, this));
     selector.wakeup();
     if (terminated) {
       closeIncoming(CloseReason.SERVER_CLOSE);
@@ -130,19 +132,19 @@ public final class IoLoop implements Runnable {
    * partial line), or until {@code deadlineNanos}, then end. From any thread; no {@link #register}
    * may follow.
    */
-  public void drain(long deadlineNanos) {
+  void drain(long deadlineNanos) {
     drainDeadline = deadlineNanos;
     drainRequested = true;
     selector.wakeup();
   }
 
   /** False once the loop has ended, normally or by an error. */
-  public boolean isRunning() {
+  boolean isRunning() {
     return !terminated;
   }
 
   /** Closes the selector if the loop never ran. */
-  public void discard() {
+  void discard() {
     terminated = true;
     closeQuietly();
   }
@@ -154,7 +156,7 @@ public final class IoLoop implements Runnable {
    * to the listener: once the call returns, the thread counts its connections closed with {@code
    * SHUTDOWN_TIMEOUT}, closes its selector and ends. Returns how many sockets it closed.
    */
-  public int abandon() {
+  int abandon() {
     abandoned = true;
     List<Connection> open;
     synchronized (connections) {
@@ -243,13 +245,13 @@ public final class IoLoop implements Runnable {
 
   private void checkTimeouts() {
     long now = System.nanoTime();
+    Settings.Timeouts timeouts = settings.timeouts();
     // Downward: a connection that closes leaves its slot to the last one, already seen.
     for (int i = connections.size() - 1; i >= 0; i--) {
       if (i < connections.size()) {
         connections
             .get(i)
-            .checkTimeouts(
-                now, settings.idleTimeoutNanos(), settings.lineTimeoutNanos(), readBuffer);
+            .checkTimeouts(now, timeouts.idleNanos(), timeouts.lineNanos(), readBuffer);
       }
     }
   }
@@ -272,7 +274,7 @@ public final class IoLoop implements Runnable {
    */
   void paused(Connection connection) {
     paused.add(connection);
-    if (!settings.budget().isSpent()) {
+    if (!services.budget().isSpent()) {
       resumeAll();
     }
   }

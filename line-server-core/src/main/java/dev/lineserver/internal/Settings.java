@@ -5,35 +5,57 @@ import dev.lineserver.ClientAuth;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
+import java.net.InetAddress;
 import java.nio.charset.Charset;
+import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What every connection of one server shares: validated by the builder, immutable. Exactly one of
- * {@code stringSink} and {@code byteSink} is set. Lines end at {@code delimiter}. A timeout of 0 is
- * off. With a {@code sinkExecutor}, lines reach the sink through it, within the {@code budget}.
- * Accepted TCP sockets get {@code keepAlive}. With an {@code sslContext}, {@code tlsTasks} runs the
- * handshakes' delegated tasks.
+ * What one server was configured with: validated by the builder, immutable, shared by all its
+ * threads. Each component has a type of its own, so none can take another's place; the live objects
+ * the {@link Engine} makes from them are in {@link Services}. A timeout of 0 is off.
  */
 public record Settings(
-    int maxLineLength,
-    byte delimiter,
-    Charset charset,
-    @Nullable ConnectionLineSink stringSink,
-    @Nullable ByteLineSink byteSink,
+    Listen listen,
+    int ioThreads,
+    Framing framing,
+    SinkMode sink,
     LineServerListener listener,
-    int maxRestarts,
-    long restartPeriodNanos,
-    long idleTimeoutNanos,
-    long lineTimeoutNanos,
-    Admission admission,
+    Supervision supervision,
+    Timeouts timeouts,
+    Limits limits,
     ProxyProtocol proxyProtocol,
-    @Nullable SSLContext sslContext,
-    ClientAuth clientAuth,
-    long handshakeTimeoutNanos,
-    @Nullable Executor sinkExecutor,
-    Budget budget,
     KeepAlive keepAlive,
-    @Nullable TlsTasks tlsTasks) {}
+    @Nullable TlsSettings tls) {
+
+  /** Where to listen: a Unix-domain socket at {@code unixSocket}, else TCP on the address. */
+  public record Listen(
+      int port, @Nullable InetAddress bindAddress, @Nullable Path unixSocket, int backlog) {}
+
+  /** How bytes become lines: they end at {@code delimiter}, and are decoded with the charset. */
+  public record Framing(int maxLineLength, byte delimiter, Charset charset) {}
+
+  /**
+   * Where lines go: exactly one of {@code stringSink} and {@code byteSink} is set. With an {@code
+   * executor}, lines reach the sink through it, at most {@code maxPendingBytes} of them pending.
+   */
+  public record SinkMode(
+      @Nullable ConnectionLineSink stringSink,
+      @Nullable ByteLineSink byteSink,
+      @Nullable Executor executor,
+      long maxPendingBytes) {}
+
+  /** How many sink failures a connection survives within the period. */
+  public record Supervision(int maxRestarts, long restartPeriodNanos) {}
+
+  /** A connection's clocks, and how long {@code close()} drains. */
+  public record Timeouts(long idleNanos, long lineNanos, long handshakeNanos, long shutdownNanos) {}
+
+  /** Who may connect, and how many at once: in all, and from one address. */
+  public record Limits(int maxConnections, int maxConnectionsPerAddress, AddressRanges ranges) {}
+
+  /** TLS with this context; {@code threads} for the handshakes' tasks, 0 for the default. */
+  public record TlsSettings(SSLContext context, ClientAuth clientAuth, int threads) {}
+}

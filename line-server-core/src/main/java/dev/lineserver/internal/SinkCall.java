@@ -47,11 +47,11 @@ final class SinkCall {
 
   /** Decodes the line, at absolute indexes of {@code bytes}, if the sink takes Strings. */
   Outcome deliver(ByteBuffer bytes, int start, int length) {
-    ByteLineSink byteSink = settings.byteSink();
+    ByteLineSink byteSink = settings.sink().byteSink();
     if (byteSink != null) {
       LineView line = view;
       if (line == null) {
-        line = view = new LineView(settings.charset());
+        line = view = new LineView(settings.framing().charset());
       }
       try {
         byteSink.accept(peer, line.set(bytes, start, length));
@@ -64,7 +64,7 @@ final class SinkCall {
     }
     String line;
     try {
-      line = LineView.decode(bytes, start, length, settings.charset());
+      line = LineView.decode(bytes, start, length, settings.framing().charset());
     } catch (RuntimeException e) {
       return failed(null, e);
     } catch (CoderMalfunctionError e) {
@@ -73,7 +73,7 @@ final class SinkCall {
           null, e.getCause() instanceof Exception cause ? cause : new IllegalStateException(e));
     }
     try {
-      requireNonNull(settings.stringSink()).accept(peer, line);
+      requireNonNull(settings.sink().stringSink()).accept(peer, line);
       return Outcome.DELIVERED;
     } catch (Exception e) {
       return failed(line, e);
@@ -96,33 +96,37 @@ final class SinkCall {
    * (line {@code null}); past the restart intensity, reports that too.
    */
   Outcome failed(@Nullable String line, Exception error) {
-    counters.addShared(Counters.SINK_FAILURES, 1);
+    counters.addShared(Counter.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
     if (!givenUp.getAsBoolean()) {
       Events.report(() -> listener.sinkFailed(peer, line, error));
     }
+    Settings.Supervision supervision = settings.supervision();
     RestartIntensity intensity = restarts;
     if (intensity == null) {
       intensity =
-          restarts = new RestartIntensity(settings.maxRestarts(), settings.restartPeriodNanos());
+          restarts =
+              new RestartIntensity(supervision.maxRestarts(), supervision.restartPeriodNanos());
     }
     if (intensity.allow(System.nanoTime())) {
       return Outcome.FAILED;
     }
-    counters.addShared(Counters.RESTART_LIMITS, 1);
+    counters.addShared(Counter.RESTART_LIMITS, 1);
     if (givenUp.getAsBoolean()) {
       return Outcome.RESTART_LIMIT;
     }
     Events.report(
         () ->
             listener.restartLimitReached(
-                peer, settings.maxRestarts(), Duration.ofNanos(settings.restartPeriodNanos())));
+                peer,
+                supervision.maxRestarts(),
+                Duration.ofNanos(supervision.restartPeriodNanos())));
     return Outcome.RESTART_LIMIT;
   }
 
   /** Counts and reports an {@link Error} of the sink; rethrows it if the JVM is failing. */
   private Outcome crashed(@Nullable String line, Error error) {
-    counters.addShared(Counters.SINK_FAILURES, 1);
+    counters.addShared(Counter.SINK_FAILURES, 1);
     LineServerListener listener = settings.listener();
     if (!givenUp.getAsBoolean()) {
       Events.report(() -> listener.sinkError(peer, line, error));

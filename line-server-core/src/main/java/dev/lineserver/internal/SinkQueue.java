@@ -52,10 +52,11 @@ final class SinkQueue {
   private volatile @Nullable CloseReason failure;
   private volatile @Nullable Thread runner;
 
-  SinkQueue(Connection connection, Settings settings, Executor executor, Chunk chunk) {
+  SinkQueue(
+      Connection connection, Budget budget, Settings settings, Executor executor, Chunk chunk) {
     this.connection = connection;
     this.executor = executor;
-    this.budget = settings.budget();
+    this.budget = budget;
     this.counters = connection.counters();
     this.chunk = chunk;
     this.sinkCall = new SinkCall(connection.peer(), settings, counters, this::isGivenUp);
@@ -257,9 +258,9 @@ final class SinkQueue {
         at += length;
       }
     } finally {
-      counters.addShared(Counters.LINES, delivered);
+      counters.addShared(Counter.LINES, delivered);
       if (lines > delivered) {
-        counters.addShared(Counters.LINES_DROPPED, lines - delivered);
+        counters.addShared(Counter.LINES_DROPPED, lines - delivered);
       }
     }
   }
@@ -272,7 +273,7 @@ final class SinkQueue {
       budget.release(cost(next.length));
     }
     if (dropped > 0) {
-      counters.addShared(Counters.LINES_DROPPED, dropped);
+      counters.addShared(Counter.LINES_DROPPED, dropped);
     }
     return dropped;
   }

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * submit; the queue holds at most one job per connection in its handshake. {@link #shutdown} ends
  * them all.
  */
-public final class TlsTasks {
+final class TlsTasks {
   /** Receives, on the connection's I/O thread, what a job's tasks threw, or null. */
   interface Outcome {
     void ran(@Nullable Throwable failure);
@@ -29,14 +29,14 @@ public final class TlsTasks {
   private final AtomicInteger created = new AtomicInteger();
 
   /** A pool of at most {@code threads} threads, none started yet. */
-  public TlsTasks(int threads) {
+  TlsTasks(int threads) {
     this.pool =
         new ThreadPoolExecutor(
             threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), this::thread);
   }
 
   /** The default size: half the available processors, at least one. */
-  public static int defaultThreads() {
+  static int defaultThreads() {
     return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
@@ -70,7 +70,7 @@ public final class TlsTasks {
   }
 
   /** Whether {@code thread} is one of the pool's. */
-  public boolean isOwnThread(Thread thread) {
+  boolean isOwnThread(Thread thread) {
     return threads.contains(thread);
   }
 
@@ -79,7 +79,7 @@ public final class TlsTasks {
    * threads have ended) and waits until every thread has ended or {@code deadlineNanos}, then
    * warns.
    */
-  public void shutdown(long deadlineNanos) {
+  void shutdown(long deadlineNanos) {
     pool.shutdownNow();
     try {
       long left = deadlineNanos - System.nanoTime();

@@ -1,0 +1,10 @@
+package dev.lineserver.internal;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The live objects one server's threads share, made by the {@link Engine} from its {@link
+ * Settings}: the admission counts, the sink executor's budget, the TLS threads (with TLS only) and
+ * the rate limits of the reports. Each is thread-safe; the record itself never changes.
+ */
+record Services(Admission admission, Budget budget, @Nullable TlsTasks tlsTasks, Reports reports) {}
