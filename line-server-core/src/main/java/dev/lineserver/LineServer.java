@@ -570,6 +570,7 @@ public final class LineServer implements AutoCloseable {
               sslContext == null
                   ? null
                   : new Settings.TlsSettings(sslContext, clientAuth, tlsThreads));
+      Log.load(); // with the engine's preparations for running out of file descriptors
       return new LineServer(Engine.start(settings));
     }
 

@@ -16,6 +16,12 @@ final class Log {
 
   private Log() {}
 
+  /**
+   * Loads this class now: the listener's defaults use it, {@code acceptFailed} when the process has
+   * run out of file descriptors, and loading a class then may need one.
+   */
+  static void load() {}
+
   static String describe(ConnectionInfo connection) {
     SocketAddress proxy = connection.proxyAddress();
     return "connection #"
