@@ -202,7 +202,7 @@ final class IoLoop implements Runnable {
           resumeRequested = false;
           resumeAll();
         }
-        retryRefused(drainStart != 0 && System.nanoTime() - drainDeadline >= 0);
+        retryRefused(isPastDrainDeadline());
         if (drainStart == 0 && drainRequested) {
           drainStart = System.nanoTime();
         }
