@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Budget {
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
-  private final CopyOnWriteArrayList<IoLoop> loops = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<Runnable> resumers = new CopyOnWriteArrayList<>();
   private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final Set<SinkQueue> queues = new LinkedHashSet<>(); // guarded by this
@@ -28,8 +28,9 @@ final class Budget {
     this.limit = limit;
   }
 
-  void attach(IoLoop loop) {
-    loops.add(loop);
+  /** {@code resumePaused} wakes one I/O loop to resume its paused connections, from any thread. */
+  void attach(Runnable resumePaused) {
+    resumers.add(resumePaused);
   }
 
   void acquire(long cost) {
@@ -45,8 +46,8 @@ final class Budget {
     long after = pending.addAndGet(-cost);
     long before = after + cost;
     if (before > limit / 2 && after <= limit / 2) {
-      for (IoLoop loop : loops) {
-        loop.resumePaused();
+      for (Runnable resumer : resumers) {
+        resumer.run();
       }
     }
   }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * sockets of a loop stuck in user code. Its connections are listed in {@code connections}, changed
  * by the loop thread alone under the list's lock. Runs until drained, then closes its selector.
  */
-final class IoLoop implements Runnable {
+final class IoLoop implements Runnable, Connection.Loop {
   /** A draining connection that received nothing for this long, its socket empty, is done. */
   static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -41,7 +42,7 @@ final class IoLoop implements Runnable {
   private final Services services;
   private final Counters counters = new Counters();
   private final long timerTickNanos;
-  private final Queue<Connection> incoming = new ConcurrentLinkedQueue<>();
+  private final Queue<Accepted> incoming = new ConcurrentLinkedQueue<>();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final List<Connection> connections = new ArrayList<>(); // guarded by itself
   private final List<Connection> paused = new ArrayList<>();
@@ -55,17 +56,23 @@ final class IoLoop implements Runnable {
   private volatile boolean drainRequested;
   private volatile boolean terminated;
   private volatile boolean abandoned;
+  private final BooleanSupplier abandonedCheck = () -> abandoned;
+  private final SinkCall.Scope sinkScope;
+
+  /** An accepted socket on its way to the loop, which registers it and makes its connection. */
+  private record Accepted(SocketChannel channel, Peer peer) {}
 
   IoLoop(Settings settings, Services services) throws IOException {
     this.settings = settings;
     this.services = services;
     this.timerTickNanos = timerTick(settings);
+    this.sinkScope = new SinkCall.Scope(settings, counters, abandonedCheck);
     boolean copies = settings.sink().byteSink() == null && settings.tls() == null;
     this.heapCopy = ByteBuffer.allocate(copies ? READ_BUFFER_SIZE : 0);
-    this.plaintext = settings.tls() == null ? null : TlsStage.newPlaintextBuffer();
+    this.plaintext = settings.tls() == null ? null : TlsCodec.newPlaintextBuffer();
     this.chunk = settings.sink().executor() == null ? null : new SinkQueue.Chunk();
     this.selector = Selector.open();
-    services.budget().attach(this);
+    services.budget().attach(this::resumePaused);
   }
 
   /** How often to look for timed-out connections: a quarter of the shortest timeout, 10 ms..1 s. */
@@ -88,8 +95,19 @@ final class IoLoop implements Runnable {
         TimeUnit.MILLISECONDS.toNanos(10), Math.min(shortest / 4, TimeUnit.SECONDS.toNanos(1)));
   }
 
+  @Override
+  public Settings settings() {
+    return settings;
+  }
+
+  @Override
+  public Services services() {
+    return services;
+  }
+
   /** This loop's counters; readable from any thread. */
-  Counters counters() {
+  @Override
+  public Counters counters() {
     return counters;
   }
 
@@ -99,7 +117,8 @@ final class IoLoop implements Runnable {
    * one bulk copy per read costs less than a small copy per line (BENCHMARKS.md, section 0); TLS
    * already decrypts into a heap buffer. For the loop thread alone.
    */
-  ByteBuffer splittable(ByteBuffer read) {
+  @Override
+  public ByteBuffer splittable(ByteBuffer read) {
     if (heapCopy.capacity() == 0) {
       return read;
     }
@@ -109,18 +128,20 @@ final class IoLoop implements Runnable {
   }
 
   /** Where this loop's TLS stages decrypt to; for the loop thread alone, and only with TLS. */
-  ByteBuffer plaintextBuffer() {
+  @Override
+  public ByteBuffer plaintextBuffer() {
     return requireNonNull(plaintext, "plaintext buffer without TLS");
   }
 
   /** Where this loop's connections pack lines for a sink executor; for the loop thread alone. */
-  SinkQueue.Chunk chunk() {
+  @Override
+  public SinkQueue.Chunk chunk() {
     return requireNonNull(chunk, "chunk without a sink executor");
   }
 
   /** Hands an accepted socket to this loop; from any thread. */
   void register(SocketChannel channel, Peer peer) {
-    incoming.add(new Connection(channel, peer, settings, services, this));
+    incoming.add(new Accepted(channel, peer));
     selector.wakeup();
     if (terminated) {
       closeIncoming(CloseReason.SERVER_CLOSE);
@@ -139,7 +160,8 @@ final class IoLoop implements Runnable {
   }
 
   /** False once the loop has ended, normally or by an error. */
-  boolean isRunning() {
+  @Override
+  public boolean isRunning() {
     return !terminated;
   }
 
@@ -163,24 +185,27 @@ final class IoLoop implements Runnable {
       open = new ArrayList<>(connections);
     }
     for (Connection connection : open) {
-      try {
-        connection.channel().close();
-      } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, () -> "closing " + connection.peer() + " failed: " + e);
-      }
+      connection.transport().close();
     }
     selector.wakeup();
     return open.size();
   }
 
   /** True once the drain's deadline has passed: a connection reads nothing more. */
-  boolean isPastDrainDeadline() {
+  @Override
+  public boolean isPastDrainDeadline() {
     return drainRequested && System.nanoTime() - drainDeadline >= 0;
   }
 
   /** True once {@code close()} gave up waiting for this loop: nothing more is delivered. */
-  boolean isAbandoned() {
-    return abandoned;
+  @Override
+  public BooleanSupplier abandoned() {
+    return abandonedCheck;
+  }
+
+  @Override
+  public SinkCall.Scope sinkScope() {
+    return sinkScope;
   }
 
   @Override
@@ -245,19 +270,17 @@ final class IoLoop implements Runnable {
 
   private void checkTimeouts() {
     long now = System.nanoTime();
-    Settings.Timeouts timeouts = settings.timeouts();
     // Downward: a connection that closes leaves its slot to the last one, already seen.
     for (int i = connections.size() - 1; i >= 0; i--) {
       if (i < connections.size()) {
-        connections
-            .get(i)
-            .checkTimeouts(now, timeouts.idleNanos(), timeouts.lineNanos(), readBuffer);
+        connections.get(i).checkTimeouts(now, readBuffer);
       }
     }
   }
 
   /** Runs {@code task} on this loop's thread; from any thread. */
-  void execute(Runnable task) {
+  @Override
+  public void execute(Runnable task) {
     tasks.add(task);
     selector.wakeup();
   }
@@ -272,7 +295,8 @@ final class IoLoop implements Runnable {
    * Notes a connection that paused reading. Should the budget have been released before it was
    * noted, no wake-up would come, so it is checked again here.
    */
-  void paused(Connection connection) {
+  @Override
+  public void paused(Connection connection) {
     paused.add(connection);
     if (!services.budget().isSpent()) {
       resumeAll();
@@ -287,7 +311,8 @@ final class IoLoop implements Runnable {
   }
 
   /** Hands {@code connection}'s refused queue to the executor again on the next retry tick. */
-  void retryLater(Connection connection) {
+  @Override
+  public void retryLater(Connection connection) {
     retrying.add(connection);
   }
 
@@ -315,7 +340,8 @@ final class IoLoop implements Runnable {
   }
 
   /** Takes a closed connection off the list, moving the last one into its slot. */
-  void connectionClosed(Connection connection) {
+  @Override
+  public void connectionClosed(Connection connection) {
     synchronized (connections) {
       int slot = connection.slot;
       Connection last = connections.remove(connections.size() - 1);
@@ -338,24 +364,37 @@ final class IoLoop implements Runnable {
   }
 
   private void openIncoming() {
-    Connection connection;
-    while ((connection = incoming.poll()) != null) {
-      SelectionKey key;
+    Accepted accepted;
+    while ((accepted = incoming.poll()) != null) {
+      NioTransport transport;
       try {
-        SocketChannel channel = connection.channel();
-        channel.configureBlocking(false);
-        key = channel.register(selector, SelectionKey.OP_READ, connection);
+        transport = NioTransport.register(accepted.channel(), selector);
       } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, "registering " + connection.peer() + " failed", e);
-        connection.close(CloseReason.PEER_RESET);
+        Events.LOGGER.log(Level.DEBUG, "registering " + accepted.peer() + " failed", e);
+        closeUnread(accepted, CloseReason.PEER_RESET);
         continue;
       }
+      Connection connection = new Connection(transport, accepted.peer(), this);
+      transport.attach(connection);
       synchronized (connections) {
         connection.slot = connections.size();
         connections.add(connection);
       }
-      connection.opened(key);
+      connection.open();
     }
+  }
+
+  /** Closes a socket the loop never read: it counts as closed, and nothing is reported. */
+  private void closeUnread(Accepted accepted, CloseReason reason) {
+    try {
+      accepted.channel().close();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, () -> "closing " + accepted.peer() + " failed: " + e);
+    }
+    services.admission().release(accepted.peer());
+    counters.closed(reason);
+    Events.LOGGER.log(
+        Level.DEBUG, () -> "closed " + accepted.peer() + " before reading it: " + reason);
   }
 
   /**
@@ -390,9 +429,9 @@ final class IoLoop implements Runnable {
   }
 
   private void closeIncoming(CloseReason reason) {
-    Connection connection;
-    while ((connection = incoming.poll()) != null) {
-      connection.close(reason);
+    Accepted accepted;
+    while ((accepted = incoming.poll()) != null) {
+      closeUnread(accepted, reason);
     }
   }
 

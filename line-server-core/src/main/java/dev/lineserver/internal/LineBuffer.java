@@ -43,13 +43,12 @@ public final class LineBuffer {
 
   private boolean discarding;
   private boolean resyncing;
-  private long discardedLength;
+  private long discardedLength; // also the length reported by TOO_LONG, once discarding ended
   private boolean discardedEndsWithCr;
 
   private ByteBuffer lineBytes = EMPTY;
   private int lineStart;
   private int lineLength;
-  private long tooLongLength;
 
   /** A buffer for LF-ended lines. */
   public LineBuffer(int maxLineLength) {
@@ -180,7 +179,7 @@ public final class LineBuffer {
 
   /** The length of the line reported as {@link #TOO_LONG}, without its terminator. */
   public long tooLongLength() {
-    return tooLongLength;
+    return discardedLength;
   }
 
   /** True while a line has begun and not ended: bytes are held, or a too-long line is counted. */
@@ -230,7 +229,7 @@ public final class LineBuffer {
   }
 
   private int tooLong(long length) {
-    tooLongLength = length;
+    discardedLength = length; // not discarding now: see tooLongLength()
     return TOO_LONG;
   }
 

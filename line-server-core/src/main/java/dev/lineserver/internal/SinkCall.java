@@ -3,8 +3,10 @@ package dev.lineserver.internal;
 import static java.util.Objects.requireNonNull;
 
 import dev.lineserver.ByteLineSink;
+import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
 import java.nio.charset.CoderMalfunctionError;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -15,9 +17,10 @@ import org.jspecify.annotations.Nullable;
  * each, and tells, by the restart intensity, whether the connection may go on. Used by one thread
  * at a time: the connection's I/O thread, or the task draining its {@link SinkQueue}. Whatever the
  * sink throws ends here but for the errors of a failing JVM ({@link Events#isFatal}), which are
- * reported and then rethrown.
+ * reported and then rethrown. On the I/O thread, the {@link LineStage} is the sink call: it extends
+ * this class rather than holding one, as an idle connection's heap is mostly its objects.
  */
-final class SinkCall {
+class SinkCall {
   /** What became of a line or a failure. */
   enum Outcome {
     /** The sink took the line. */
@@ -30,28 +33,46 @@ final class SinkCall {
     CRASHED
   }
 
-  private final Peer peer;
-  private final Settings settings;
-  private final Counters counters;
-  private final BooleanSupplier givenUp;
+  /**
+   * What the sink calls of one I/O loop (or of one {@link SinkQueue}) share, so that each call
+   * holds one reference to it: the settings, the counters, the sink, and whether {@code close()}
+   * gave up on them (then they report nothing).
+   */
+  static final class Scope {
+    final Settings settings;
+    final Counters counters;
+    final BooleanSupplier givenUp;
+    final @Nullable ConnectionLineSink stringSink;
+    final @Nullable ByteLineSink byteSink;
+    final Charset charset;
+
+    Scope(Settings settings, Counters counters, BooleanSupplier givenUp) {
+      this.settings = settings;
+      this.counters = counters;
+      this.givenUp = givenUp;
+      this.stringSink = settings.sink().stringSink();
+      this.byteSink = settings.sink().byteSink();
+      this.charset = settings.framing().charset();
+    }
+  }
+
+  final Peer peer;
+  final Scope scope;
   private @Nullable RestartIntensity restarts;
   private @Nullable LineView view;
 
-  /** {@code givenUp} turns true once {@code close()} gave up on this call: it reports nothing. */
-  SinkCall(Peer peer, Settings settings, Counters counters, BooleanSupplier givenUp) {
+  SinkCall(Peer peer, Scope scope) {
     this.peer = peer;
-    this.settings = settings;
-    this.counters = counters;
-    this.givenUp = givenUp;
+    this.scope = scope;
   }
 
   /** Decodes the line, at absolute indexes of {@code bytes}, if the sink takes Strings. */
   Outcome deliver(ByteBuffer bytes, int start, int length) {
-    ByteLineSink byteSink = settings.sink().byteSink();
+    ByteLineSink byteSink = scope.byteSink;
     if (byteSink != null) {
       LineView line = view;
       if (line == null) {
-        line = view = new LineView(settings.framing().charset());
+        line = view = new LineView(scope.charset);
       }
       try {
         byteSink.accept(peer, line.set(bytes, start, length));
@@ -64,7 +85,7 @@ final class SinkCall {
     }
     String line;
     try {
-      line = LineView.decode(bytes, start, length, settings.framing().charset());
+      line = LineView.decode(bytes, start, length, scope.charset);
     } catch (RuntimeException e) {
       return failed(null, e);
     } catch (CoderMalfunctionError e) {
@@ -73,7 +94,7 @@ final class SinkCall {
           null, e.getCause() instanceof Exception cause ? cause : new IllegalStateException(e));
     }
     try {
-      requireNonNull(settings.sink().stringSink()).accept(peer, line);
+      requireNonNull(scope.stringSink).accept(peer, line);
       return Outcome.DELIVERED;
     } catch (Exception e) {
       return failed(line, e);
@@ -96,12 +117,12 @@ final class SinkCall {
    * (line {@code null}); past the restart intensity, reports that too.
    */
   Outcome failed(@Nullable String line, Exception error) {
-    counters.addShared(Counter.SINK_FAILURES, 1);
-    LineServerListener listener = settings.listener();
-    if (!givenUp.getAsBoolean()) {
+    scope.counters.addShared(Counter.SINK_FAILURES, 1);
+    LineServerListener listener = scope.settings.listener();
+    if (!scope.givenUp.getAsBoolean()) {
       Events.report(() -> listener.sinkFailed(peer, line, error));
     }
-    Settings.Supervision supervision = settings.supervision();
+    Settings.Supervision supervision = scope.settings.supervision();
     RestartIntensity intensity = restarts;
     if (intensity == null) {
       intensity =
@@ -111,8 +132,8 @@ final class SinkCall {
     if (intensity.allow(System.nanoTime())) {
       return Outcome.FAILED;
     }
-    counters.addShared(Counter.RESTART_LIMITS, 1);
-    if (givenUp.getAsBoolean()) {
+    scope.counters.addShared(Counter.RESTART_LIMITS, 1);
+    if (scope.givenUp.getAsBoolean()) {
       return Outcome.RESTART_LIMIT;
     }
     Events.report(
@@ -126,9 +147,9 @@ final class SinkCall {
 
   /** Counts and reports an {@link Error} of the sink; rethrows it if the JVM is failing. */
   private Outcome crashed(@Nullable String line, Error error) {
-    counters.addShared(Counter.SINK_FAILURES, 1);
-    LineServerListener listener = settings.listener();
-    if (!givenUp.getAsBoolean()) {
+    scope.counters.addShared(Counter.SINK_FAILURES, 1);
+    LineServerListener listener = scope.settings.listener();
+    if (!scope.givenUp.getAsBoolean()) {
       Events.report(() -> listener.sinkError(peer, line, error));
     }
     Events.rethrowIfFatal(error);

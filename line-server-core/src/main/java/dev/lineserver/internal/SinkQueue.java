@@ -1,5 +1,7 @@
 package dev.lineserver.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.lineserver.CloseReason;
 import java.nio.ByteBuffer;
 import java.util.Queue;
@@ -37,7 +39,28 @@ final class SinkQueue {
     private @Nullable SinkQueue owner;
   }
 
-  private final Connection connection;
+  /**
+   * What the queue tells its connection, from the executor's threads or the I/O thread: each method
+   * is safe from any thread.
+   */
+  interface Owner {
+    /** The sink failed past the restart intensity, or threw an error: close with {@code reason}. */
+    void closeFromSink(CloseReason reason);
+
+    /** The executor refused the queue's task: the loop should {@link #retry} shortly. */
+    void sinkRejected(Throwable error);
+
+    /** The executor is shut down: the queue dropped {@code dropped} lines and ends. */
+    void executorGone(long dropped);
+
+    /**
+     * The last queued line went through (or was dropped) after {@link #end}: the connection is
+     * closed with {@code reason}, its close's, or the sink's failure after it.
+     */
+    void sinkDone(CloseReason reason);
+  }
+
+  private final Owner connection;
   private final Executor executor;
   private final Budget budget;
   private final Counters counters;
@@ -50,16 +73,24 @@ final class SinkQueue {
   private volatile boolean givenUp;
   private volatile boolean refused;
   private volatile @Nullable CloseReason failure;
+  private @Nullable CloseReason closeReason; // written before the volatile ended
+  private boolean retryDue; // the I/O thread's
   private volatile @Nullable Thread runner;
 
   SinkQueue(
-      Connection connection, Budget budget, Settings settings, Executor executor, Chunk chunk) {
+      Owner connection,
+      Peer peer,
+      Counters counters,
+      Budget budget,
+      Settings settings,
+      Executor executor,
+      Chunk chunk) {
     this.connection = connection;
     this.executor = executor;
     this.budget = budget;
-    this.counters = connection.counters();
+    this.counters = counters;
     this.chunk = chunk;
-    this.sinkCall = new SinkCall(connection.peer(), settings, counters, this::isGivenUp);
+    this.sinkCall = new SinkCall(peer, new SinkCall.Scope(settings, counters, this::isGivenUp));
   }
 
   /** What a chunk of {@code length} bytes holds the heap to while queued. */
@@ -114,10 +145,13 @@ final class SinkQueue {
   }
 
   /**
-   * No line follows; once the queued ones are through (or dropped, if {@code discard}), the
-   * connection reports itself closed. From the I/O thread.
+   * No line follows: the connection closed with {@code reason}. Once the queued lines are through
+   * (or dropped, after a restart limit or a sink's error), the connection reports itself closed.
+   * From the I/O thread.
    */
-  void end(boolean discard) {
+  void end(CloseReason reason) {
+    boolean discard = reason == CloseReason.RESTART_LIMIT || reason == CloseReason.SERVER_ERROR;
+    closeReason = reason;
     seal();
     if (chunk.owner == this) {
       chunk.owner = null;
@@ -129,9 +163,28 @@ final class SinkQueue {
     schedule();
   }
 
+  /**
+   * After the executor refused: true unless a retry is due already, which the caller then asks its
+   * loop for. From the I/O thread.
+   */
+  boolean retryDue() {
+    if (retryDue) {
+      return false;
+    }
+    retryDue = true;
+    return true;
+  }
+
   /** Tries again to hand the queue to the executor, after it refused; from the I/O thread. */
   void retry() {
+    retryDue = false;
     schedule();
+  }
+
+  /** Past the drain's deadline: a queue the executor keeps refusing drops its lines. */
+  void giveUpRetrying() {
+    retryDue = false;
+    abandon(false);
   }
 
   /**
@@ -157,14 +210,6 @@ final class SinkQueue {
   /** True while the executor refused the queue's last task: someone must {@link #retry}. */
   boolean isRefused() {
     return refused;
-  }
-
-  /**
-   * Why the queue, after its connection closed, ended it otherwise: {@code RESTART_LIMIT} or {@code
-   * SERVER_ERROR} when the sink failed on a line queued before the close; else null.
-   */
-  @Nullable CloseReason failure() {
-    return failure;
   }
 
   /** The executor's thread inside the sink for this queue now, if any. */
@@ -223,7 +268,8 @@ final class SinkQueue {
         schedule();
       } else if (ended && scheduled.compareAndSet(false, true)) {
         // The last task after the end: the I/O thread adds nothing more, so nothing can follow.
-        connection.sinkDone();
+        CloseReason failed = failure;
+        connection.sinkDone(failed != null ? failed : requireNonNull(closeReason));
       }
       Callbacks.exit(caller);
     }

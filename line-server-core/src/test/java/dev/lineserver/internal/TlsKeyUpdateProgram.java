@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 import javax.net.ssl.SSLContext;
 
 /**
- * Run by {@code TlsStageTest} in a child JVM, because the JDK reads {@code jdk.tls.keyLimits} once
+ * Run by {@code TlsCodecTest} in a child JVM, because the JDK reads {@code jdk.tls.keyLimits} once
  * per JVM: with AES-GCM keys good for 16 KiB, a TLS 1.3 client and the stage both update their keys
  * many times while the client sends 256 KiB through a {@link TlsLink}. Prints "key updates OK" once
  * every byte arrived and the stage answered; anything else is a failure. Argument: the directory of

@@ -15,7 +15,7 @@ import javax.net.ssl.SSLParameters;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A client {@link SSLEngine} wired in memory to a {@link TlsStage}, for tests; one thread drives
+ * A client {@link SSLEngine} wired in memory to a {@link TlsCodec}, for tests; one thread drives
  * both. The client's bytes reach the stage in chunks that a {@link Chunker} cuts, each in a fresh
  * array between junk bytes that are overwritten once the stage returns; the stage's outbound bytes
  * reach the client at most {@link #writeLimit} per step, as through a slow socket. A client-side
@@ -44,14 +44,14 @@ final class TlsLink {
   private static final int WIRE_SIZE = 64 * 1024;
 
   final SSLEngine client;
-  final TlsStage stage;
+  final TlsCodec stage;
   private final Chunker chunker;
   private final Deque<ByteBuffer> toSend = new ArrayDeque<>();
   private final ByteArrayOutputStream atServer = new ByteArrayOutputStream();
   private final ByteArrayOutputStream atClient = new ByteArrayOutputStream();
   private final ByteBuffer toServer = ByteBuffer.allocate(WIRE_SIZE);
   private final ByteBuffer toClient = ByteBuffer.allocate(WIRE_SIZE);
-  private final ByteBuffer clientPlaintext = ByteBuffer.allocate(TlsStage.MAX_BUFFER);
+  private final ByteBuffer clientPlaintext = ByteBuffer.allocate(TlsCodec.MAX_BUFFER);
   private TaskRunner taskRunner = Runnable::run;
   private boolean deferTasks;
   private int writeLimit = Integer.MAX_VALUE;
@@ -64,7 +64,7 @@ final class TlsLink {
   TlsLink(SSLEngine server, SSLEngine client, Chunker chunker) throws SSLException {
     client.beginHandshake();
     this.client = client;
-    this.stage = new TlsStage(server, TlsStage.newPlaintextBuffer());
+    this.stage = new TlsCodec(server, TlsCodec.newPlaintextBuffer());
     this.chunker = chunker;
   }
 
@@ -107,7 +107,7 @@ final class TlsLink {
 
   /**
    * From now on, the link leaves the stage's tasks waiting: the test takes them ({@link
-   * TlsStage#takeTasks}) and calls {@link #tasksDone}.
+   * TlsCodec#takeTasks}) and calls {@link #tasksDone}.
    */
   void deferTasks() {
     this.deferTasks = true;
@@ -120,7 +120,7 @@ final class TlsLink {
     runStageTasks();
   }
 
-  /** From now on, the stage's receiver calls {@link TlsStage#closeOutbound} before it reads. */
+  /** From now on, the stage's receiver calls {@link TlsCodec#closeOutbound} before it reads. */
   void closeWhileReceiving() {
     this.closeWhileReceiving = true;
   }
@@ -181,7 +181,7 @@ final class TlsLink {
     return clientFailure;
   }
 
-  /** All bytes taken from the stage's {@link TlsStage#outbound} so far. */
+  /** All bytes taken from the stage's {@link TlsCodec#outbound} so far. */
   long takenFromStage() {
     return takenFromStage;
   }

@@ -2,661 +2,168 @@ package dev.lineserver.internal;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.lineserver.CloseReason;
 import dev.lineserver.TestPki;
-import java.io.File;
-import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
+/** The TLS stage against a client engine in memory; the probe writes the stage's flights. */
 final class TlsStageTest {
-  private static final int MAX_RECORD = 16 * 1024;
-  private static final long TIMEOUT_SECONDS = 10;
+  private static final int MAX_ROUNDS = 1_000;
 
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_handshakeThenRecords_deliversExactBytes(String protocol) throws Exception {
-    TlsLink link = link(protocol, TlsLink.WHOLE);
-    link.handshake();
-    byte[] line = "hello, server\n".getBytes(US_ASCII);
-    byte[] fullRecord = pattern(MAX_RECORD, 1);
-    byte[] manyRecords = pattern(5 * MAX_RECORD + 123, 2);
+  private final StageProbe probe = new StageProbe();
+  private SSLEngine client;
+  private TlsStage stage;
+  private final ByteBuffer toServer = ByteBuffer.allocate(64 * 1024);
+  private final ByteBuffer fromServer = ByteBuffer.allocate(64 * 1024);
+  private final ByteBuffer clientPlaintext = ByteBuffer.allocate(64 * 1024);
 
-    link.send(line, fullRecord, manyRecords);
-    link.pump();
-
-    assertThat(link.serverReceived()).isEqualTo(concat(line, fullRecord, manyRecords));
-    assertThat(link.stage.handshakeDone()).isTrue();
-    assertThat(link.stage.session().getProtocol()).isEqualTo(protocol);
-    assertThat(link.stage.hasPartialRecord()).isFalse();
-    assertThat(link.stage.outbound().capacity()).isZero();
-    assertThat(link.clientFailure()).isNull();
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_clientBytesSplitAtEveryPosition_deliversExactBytes(String protocol) throws Exception {
-    byte[][] records = {
-      "first\n".getBytes(US_ASCII), "second\r\n".getBytes(US_ASCII), pattern(300, 3)
-    };
-    byte[] expected = concat(records);
-    SSLContext server = TestPki.shared().serverContext();
-    SSLContext client = clientContext(null);
-    long[] length = {0};
-    TlsLink measure =
-        freshLink(
-            server,
-            client,
-            protocol,
-            (offset, available) -> {
-              length[0] = offset + available;
-              return available;
-            });
-    measure.send(records);
-    measure.pump();
-    assertThat(measure.serverReceived()).isEqualTo(expected);
-
-    for (long at = 1; at < length[0]; at++) {
-      TlsLink link = freshLink(server, client, protocol, TlsLink.splitAt(at));
-      link.send(records);
-      link.pump();
-
-      assertThat(link.serverReceived()).as("split at %d of %d", at, length[0]).isEqualTo(expected);
-      assertThat(link.stage.handshakeDone()).as("split at %d", at).isTrue();
-    }
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_oneByteAtATime_deliversExactBytes(String protocol) throws Exception {
-    byte[][] records = {"one\n".getBytes(US_ASCII), pattern(MAX_RECORD, 4), pattern(2000, 5)};
-    TlsLink link = link(protocol, (offset, available) -> 1);
-    link.send(records);
-    link.pump();
-
-    assertThat(link.serverReceived()).isEqualTo(concat(records));
-    assertThat(link.stage.hasPartialRecord()).isFalse();
-  }
-
-  @Test
-  void unwrap_randomChunksAndSlowWrites_deliversExactBytes() throws Exception {
-    long seed = 0x7157_A6E5L;
-    SplittableRandom random = new SplittableRandom(seed);
-    int[] maxChunks = {5, 100, 1500, 20_000, 100_000};
-    for (int round = 0; round < 40; round++) {
-      String protocol = random.nextBoolean() ? "TLSv1.3" : "TLSv1.2";
-      int maxChunk = maxChunks[random.nextInt(maxChunks.length)];
-      TlsLink link = link(protocol, TlsLink.random(random.split(), maxChunk));
-      link.writeLimit(1 + random.nextInt(2000));
-      List<byte[]> records = new ArrayList<>();
-      for (int i = random.nextInt(1, 12); i > 0; i--) {
-        int size =
-            random.nextBoolean() ? random.nextInt(1, 200) : random.nextInt(1, 3 * MAX_RECORD);
-        records.add(pattern(size, random.nextInt()));
-      }
-      link.send(records.toArray(new byte[0][]));
-      link.pump();
-
-      assertThat(link.serverReceived())
-          .as("seed %d round %d, %s, chunks up to %d", seed, round, protocol, maxChunk)
-          .isEqualTo(concat(records.toArray(new byte[0][])));
-      assertThat(link.stage.hasPartialRecord()).isFalse();
-    }
-  }
-
-  @Test
-  void unwrap_chunksEndingMidRecord_holdOnlyTheIncompleteRecord() throws Exception {
-    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
-    link.handshake();
-    byte[][] records = {pattern(1000, 6), pattern(10, 7), pattern(500, 8)};
-    byte[][] wire = new byte[records.length][];
-    for (int i = 0; i < records.length; i++) {
-      link.send(records[i]);
-      wire[i] = link.takeClientBytes();
-    }
-    byte[] stream = concat(wire);
-    int firstCut = 500;
-    int secondCut = wire[0].length + wire[1].length + 100;
-    List<byte[]> received = new ArrayList<>();
-    TlsStage.Plaintext out = plaintext -> received.add(bytes(plaintext));
-
-    link.stage.unwrap(ByteBuffer.wrap(stream, 0, firstCut), out);
-    assertThat(received).isEmpty();
-    assertThat(link.stage.hasPartialRecord()).isTrue();
-
-    link.stage.unwrap(ByteBuffer.wrap(stream, firstCut, secondCut - firstCut), out);
-    assertThat(received).containsExactly(records[0], records[1]);
-    assertThat(link.stage.hasPartialRecord()).isTrue();
-
-    link.stage.unwrap(ByteBuffer.wrap(stream, secondCut, stream.length - secondCut), out);
-    assertThat(received).containsExactly(records);
-    assertThat(link.stage.hasPartialRecord()).isFalse();
-  }
-
-  /** The JDK reads the key limits once per JVM, so a child JVM sets them; see its class. */
-  @Test
-  void unwrap_keyUpdatesMidStream_deliversExactBytes(@TempDir Path dir) throws Exception {
+  private void connect() throws Exception {
     TestPki pki = TestPki.shared();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String classPath = location(TlsStage.class) + File.pathSeparator + location(TlsLink.class);
-    Path output = dir.resolve("output.txt");
-    Process child =
-        new ProcessBuilder(
-                java, "-cp", classPath, TlsKeyUpdateProgram.class.getName(), pki.dir().toString())
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    boolean exited = child.waitFor(60, TimeUnit.SECONDS);
-    if (!exited) {
-      child.destroyForcibly();
-    }
-
-    String printed = Files.readString(output);
-    assertThat(exited).as(printed).isTrue();
-    assertThat(child.exitValue()).as(printed).isZero();
-    assertThat(printed).contains("key updates OK");
+    SSLContext server = pki.serverContext();
+    SSLEngine engine = TlsLink.serverEngine(server, "TLSv1.3");
+    stage = new TlsStage(probe.next, probe, new TlsCodec(engine, TlsCodec.newPlaintextBuffer()));
+    probe.head = stage;
+    client = TlsLink.clientEngine(pki.clientContext(null), "TLSv1.3");
+    client.beginHandshake();
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void clientAuthNeeded_trustedCertificate_givesPeerSubject(String protocol) throws Exception {
-    TlsLink link = clientAuthLink(protocol, TestPki.CLIENT);
-    link.handshake();
-
-    X509Certificate peer = (X509Certificate) link.stage.session().getPeerCertificates()[0];
-    assertThat(peer.getSubjectX500Principal().getName()).isEqualTo("CN=trusted client");
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void clientAuthNeeded_noCertificate_failsAndTellsTheClient(String protocol) throws Exception {
-    TlsLink link = clientAuthLink(protocol, null);
-
-    assertThatThrownBy(link::pump).isInstanceOf(SSLHandshakeException.class);
-    assertAlertReachesClient(link);
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void clientAuthNeeded_untrustedCertificate_failsAndTellsTheClient(String protocol)
-      throws Exception {
-    TlsLink link = clientAuthLink(protocol, TestPki.UNTRUSTED_CLIENT);
-
-    assertThatThrownBy(link::pump).isInstanceOf(SSLHandshakeException.class);
-    assertAlertReachesClient(link);
-  }
-
-  @Test
-  void clientAuthNeeded_expiredCertificate_fails() throws Exception {
-    TlsLink link = clientAuthLink("TLSv1.3", TestPki.EXPIRED_CLIENT);
-
-    assertThatThrownBy(link::pump)
-        .isInstanceOf(SSLHandshakeException.class)
-        .hasRootCauseInstanceOf(CertificateExpiredException.class);
-    assertAlertReachesClient(link);
-  }
-
-  @Test
-  void clientAuthWanted_noCertificate_completesWithoutPeer() throws Exception {
-    SSLEngine server = TlsLink.serverEngine(TestPki.shared().serverContext(), "TLSv1.3");
-    server.setWantClientAuth(true);
-    TlsLink link =
-        new TlsLink(server, TlsLink.clientEngine(clientContext(null), "TLSv1.3"), TlsLink.WHOLE);
-    link.handshake();
-
-    assertThatThrownBy(() -> link.stage.session().getPeerCertificates())
-        .isInstanceOf(SSLPeerUnverifiedException.class);
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_clientRejectsExpiredServer_throwsTheClientsAlert(String protocol) throws Exception {
-    SSLContext expired = TestPki.shared().context(TestPki.EXPIRED_SERVER, true);
-    TlsLink link =
-        new TlsLink(
-            TlsLink.serverEngine(expired, protocol),
-            TlsLink.clientEngine(clientContext(null), protocol),
-            TlsLink.WHOLE);
-
-    assertThatThrownBy(link::pump)
-        .isInstanceOf(SSLException.class)
-        .hasMessageContaining("Received fatal alert");
-    assertThat(link.clientFailure()).hasRootCauseInstanceOf(CertificateExpiredException.class);
-  }
-
-  @Test
-  void unwrap_noCommonProtocol_throwsAndQueuesTheAlert() throws Exception {
-    TlsLink link =
-        new TlsLink(
-            TlsLink.serverEngine(TestPki.shared().serverContext(), "TLSv1.3"),
-            TlsLink.clientEngine(clientContext(null), "TLSv1.2"),
-            TlsLink.WHOLE);
-
-    assertThatThrownBy(link::pump).isInstanceOf(SSLHandshakeException.class);
-    assertAlertReachesClient(link);
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"hello\n", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "h"})
-  void unwrap_plaintext_throwsAtOnce(String text) throws Exception {
-    TlsStage stage = new TlsStage(serverEngine("TLSv1.3"), TlsStage.newPlaintextBuffer());
-    List<ByteBuffer> received = new ArrayList<>();
-
-    assertThatThrownBy(() -> stage.unwrap(ByteBuffer.wrap(text.getBytes(US_ASCII)), received::add))
-        .isInstanceOf(SSLException.class)
-        .hasMessageContaining("not a TLS handshake");
-    assertThat(received).isEmpty();
-  }
-
-  @Test
-  void unwrap_recordHeaderOverTheLimit_throwsAtOnce() throws Exception {
-    TlsStage stage = new TlsStage(serverEngine("TLSv1.3"), TlsStage.newPlaintextBuffer());
-    byte[] header = {22, 3, 1, (byte) 0xFF, (byte) 0xFF};
-
-    assertThatThrownBy(() -> stage.unwrap(ByteBuffer.wrap(header), plaintext -> {}))
-        .isInstanceOf(SSLException.class);
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_closeNotifyAfterData_deliversDataThenInboundDone(String protocol) throws Exception {
-    TlsLink link = link(protocol, TlsLink.WHOLE);
-    link.handshake();
-    byte[] data = pattern(3000, 7);
-    link.send(data);
-    byte[] records = link.takeClientBytes();
-    link.client.closeOutbound();
-    byte[] wire = concat(records, link.takeClientBytes(), "trailing junk".getBytes(US_ASCII));
-    List<byte[]> received = new ArrayList<>();
-
-    ByteBuffer in = ByteBuffer.wrap(wire);
-    link.stage.unwrap(in, plaintext -> received.add(bytes(plaintext)));
-
-    assertThat(concat(received.toArray(new byte[0][]))).isEqualTo(data);
-    assertThat(link.stage.inboundDone()).isTrue();
-    assertThat(in.hasRemaining()).isFalse();
-    assertThat(link.stage.hasPartialRecord()).isFalse();
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void closeOutbound_queuesCloseNotifyTheClientSees(String protocol) throws Exception {
-    TlsLink link = link(protocol, TlsLink.WHOLE);
-    link.handshake();
-    link.writeLimit(3);
-
-    link.stage.closeOutbound();
-    int queued = link.stage.outbound().remaining();
-    link.stage.closeOutbound();
-
-    assertThat(queued).isPositive();
-    assertThat(link.stage.outbound().remaining()).isEqualTo(queued);
-    link.pump();
-    assertThat(link.client.isInboundDone()).isTrue();
-    assertThat(link.clientFailure()).isNull();
-    assertThat(link.stage.outbound().hasRemaining()).isFalse();
-  }
-
-  @Test
-  void closeOutbound_insideTheReceiver_leavesItsPlaintextIntact() throws Exception {
-    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
-    link.handshake();
-    link.closeWhileReceiving();
-    byte[] data = pattern(3 * MAX_RECORD, 8);
-
-    link.send(data);
-    link.pump();
-
-    assertThat(link.serverReceived()).isEqualTo(data);
-    assertThat(link.client.isInboundDone()).isTrue();
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void handshake_flightOverMaxBuffer_reachesTheClient(String protocol) throws Exception {
-    TlsLink link = bigChainLink(protocol);
-    link.writeLimit(1000);
-    link.handshake();
-    byte[] data = pattern(3 * MAX_RECORD, 9);
-
-    link.send(data);
-    link.pump();
-
-    assertThat(link.takenFromStage()).isGreaterThan(BIG_CHAIN_BYTES);
-    assertThat(link.serverReceived()).isEqualTo(data);
-    assertThat(link.clientFailure()).isNull();
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void handshake_clientReadsNothing_stageHoldsItsFlightWithinTheBound(String protocol)
-      throws Exception {
-    TlsLink link = bigChainLink(protocol);
-    link.writeLimit(0);
-    link.pump();
-
-    int unsent = link.stage.outbound().remaining();
-    assertThat(unsent).isGreaterThan(BIG_CHAIN_BYTES).isLessThanOrEqualTo(TlsStage.MAX_FLIGHT);
-    assertThat(link.stage.handshakeDone()).isFalse();
-
-    link.writeLimit(Integer.MAX_VALUE);
-    link.handshake();
-    assertThat(link.takenFromStage()).isGreaterThanOrEqualTo(unsent);
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void tasks_onAnotherThread_doTheKeyWork_andTheHandshakeCompletes(String protocol)
-      throws Exception {
-    List<String> keyThreads = new CopyOnWriteArrayList<>();
-    SSLContext server =
-        TestPki.shared().serverContext(() -> keyThreads.add(Thread.currentThread().getName()));
-    TlsLink link =
-        new TlsLink(
-            TlsLink.serverEngine(server, protocol),
-            TlsLink.clientEngine(clientContext(null), protocol),
-            TlsLink.WHOLE);
-    ExecutorService taskThread =
-        Executors.newSingleThreadExecutor(task -> new Thread(task, "test-tls-task"));
-    int[] batches = {0};
-    link.taskRunner(
-        tasks -> {
-          batches[0]++;
-          join(taskThread.submit(tasks));
-        });
-    try {
-      link.handshake();
-      byte[] data = pattern(2 * MAX_RECORD, 10);
-      link.send(data);
-      link.pump();
-
-      assertThat(link.serverReceived()).isEqualTo(data);
-      assertThat(batches[0]).isEqualTo(protocol.equals("TLSv1.3") ? 1 : 2);
-      assertThat(keyThreads).isNotEmpty().containsOnly("test-tls-task");
-    } finally {
-      taskThread.shutdownNow();
-    }
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void unwrap_recordsBehindATaskRecord_areHeldAndDeliveredAfterIt(String protocol)
-      throws Exception {
-    TlsLink link = clientAuthLink(protocol, TestPki.CLIENT);
-    link.deferTasks();
-    byte[] data = pattern(5 * MAX_RECORD, 11);
-    link.send(data);
-    int batches = 0;
-    for (link.pump(); link.stage.awaitingTasks(); link.pump()) {
-      assertThat(link.stage.outbound().hasRemaining()).isFalse();
-      assertThat(link.stage.inboundDone()).isFalse();
-      Runnable tasks = link.stage.takeTasks();
-      assertThat(tasks).isNotNull();
-      assertThat(link.stage.takeTasks()).isNull();
-      tasks.run();
-      link.tasksDone(null);
-      batches++;
-    }
-
-    assertThat(batches).isEqualTo(2); // the ClientHello, then the client's certificate
-    assertThat(link.serverReceived()).isEqualTo(data);
-    assertThat(link.stage.handshakeDone()).isTrue();
-    assertThat(link.stage.hasPartialRecord()).isFalse();
-    assertThat(link.clientFailure()).isNull();
-  }
-
-  /** The engine is locked while its task runs: a stage that touched it would block here. */
-  @Test
-  void stage_whileItsTaskRuns_touchesNoEngine() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    SSLContext server =
-        TestPki.shared()
-            .serverContext(
-                () -> {
-                  entered.countDown();
-                  awaitQuietly(release);
-                });
-    TlsLink link =
-        new TlsLink(
-            TlsLink.serverEngine(server, "TLSv1.3"),
-            TlsLink.clientEngine(clientContext(null), "TLSv1.3"),
-            TlsLink.WHOLE);
-    link.deferTasks();
-    link.pump();
-    Runnable tasks = link.stage.takeTasks();
-    assertThat(tasks).isNotNull();
-    Thread taskThread = new Thread(tasks, "test-tls-task");
-    taskThread.start();
-    try {
-      assertThat(entered.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
-      byte[] junk = pattern(1000, 12); // one application-data record of garbage
-      System.arraycopy(new byte[] {23, 3, 3, (byte) (995 >> 8), (byte) 995}, 0, junk, 0, 5);
-      assertTimeoutPreemptively(
-          Duration.ofSeconds(TIMEOUT_SECONDS),
-          () -> {
-            link.stage.unwrap(ByteBuffer.wrap(junk), plaintext -> {});
-            link.stage.unwrap(ByteBuffer.allocate(0), plaintext -> {});
-            link.stage.closeOutbound();
-            assertThat(link.stage.outbound().hasRemaining()).isFalse();
-            assertThat(link.stage.inboundDone()).isFalse();
-            assertThat(link.stage.hasPartialRecord()).isFalse();
-            assertThat(link.stage.handshakeDone()).isFalse();
-            assertThat(link.stage.awaitingTasks()).isTrue();
-          });
-    } finally {
-      release.countDown();
-      taskThread.join();
-    }
-
-    // The junk held meanwhile is unwrapped after the task, behind the server's flight.
-    assertThatThrownBy(() -> link.tasksDone(null)).isInstanceOf(SSLException.class);
-    assertThat(link.stage.outbound().hasRemaining()).isTrue();
-  }
-
-  @Test
-  void unwrap_afterAFailedTask_throwsItsCause_andTouchesNoEngine() throws Exception {
-    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
-    link.deferTasks();
-    link.pump();
-    assertThat(link.stage.takeTasks()).isNotNull();
-    AssertionError thrown = new AssertionError("a key manager failed");
-
-    assertThatThrownBy(() -> link.tasksDone(thrown))
-        .isInstanceOf(SSLException.class)
-        .hasMessageContaining("TLS handshake task failed")
-        .hasCause(thrown);
-    assertThat(link.stage.outbound().hasRemaining()).isFalse();
-    assertThat(link.stage.awaitingTasks()).isFalse();
-  }
-
-  @Test
-  void unwrap_whileTasksWait_holdsAtMostMaxHeld() throws Exception {
-    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
-    link.deferTasks();
-    link.pump();
-    assertThat(link.stage.takeTasks()).isNotNull();
-    link.stage.unwrap(ByteBuffer.wrap(new byte[TlsStage.MAX_HELD - 10]), plaintext -> {});
-
-    assertThatThrownBy(() -> link.stage.unwrap(ByteBuffer.wrap(new byte[11]), plaintext -> {}))
-        .isInstanceOf(SSLException.class)
-        .hasMessage(
-            "TLS input while the handshake computes: "
-                + (TlsStage.MAX_HELD + 1)
-                + " bytes (limit: "
-                + TlsStage.MAX_HELD
-                + ")");
-  }
-
-  @Test
-  void takeTasks_abandonedBeforeTheyRun_doNothing() throws Exception {
-    AtomicInteger keyChoices = new AtomicInteger();
-    SSLContext server = TestPki.shared().serverContext(keyChoices::incrementAndGet);
-    TlsLink link =
-        new TlsLink(
-            TlsLink.serverEngine(server, "TLSv1.3"),
-            TlsLink.clientEngine(clientContext(null), "TLSv1.3"),
-            TlsLink.WHOLE);
-    link.deferTasks();
-    link.pump();
-    Runnable tasks = link.stage.takeTasks();
-    assertThat(tasks).isNotNull();
-
-    link.stage.abandon();
-    tasks.run();
-
-    assertThat(keyChoices).hasValue(0);
-  }
-
-  @Test
-  void tasksDone_withoutTakenTasks_isAnError() throws Exception {
-    TlsLink link = link("TLSv1.3", TlsLink.WHOLE);
-    link.deferTasks();
-    link.pump();
-
-    assertThatThrownBy(() -> link.stage.tasksDone(null))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage("tasksDone: WAITING (expected: WAITING, taken)");
-  }
-
-  @Test
-  void new_smallPlaintextBuffer_isRejected() throws Exception {
-    SSLEngine engine = serverEngine("TLSv1.3");
-    ByteBuffer small = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
-
-    assertThatThrownBy(() -> new TlsStage(engine, small))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("plaintextBuffer");
-  }
-
-  /** A link whose client has no peer host, so never resumes: each handshake is a full one. */
-  private static TlsLink freshLink(
-      SSLContext server, SSLContext client, String protocol, TlsLink.Chunker chunker)
-      throws SSLException {
-    SSLEngine clientEngine = client.createSSLEngine();
-    clientEngine.setUseClientMode(true);
-    clientEngine.setEnabledProtocols(new String[] {protocol});
-    return new TlsLink(TlsLink.serverEngine(server, protocol), clientEngine, chunker);
-  }
-
-  private static void assertAlertReachesClient(TlsLink link) {
-    assertThat(link.stage.outbound().hasRemaining()).isTrue();
-    link.feedClient();
-    assertThat(link.clientFailure()).hasMessageContaining("Received fatal alert");
-  }
-
-  /** The DER bytes of {@link TestPki#BIG_SERVER}'s certificate, at the least. */
-  private static final int BIG_CHAIN_BYTES = 47 * 1024;
-
-  private static TlsLink bigChainLink(String protocol)
-      throws GeneralSecurityException, IOException {
-    SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
-    return new TlsLink(
-        TlsLink.serverEngine(big, protocol),
-        TlsLink.clientEngine(clientContext(null), protocol),
-        TlsLink.WHOLE);
-  }
-
-  private static void join(Future<?> task) {
-    try {
-      task.get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void awaitQuietly(CountDownLatch latch) {
-    try {
-      if (!latch.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("not released");
+  /** Drives both engines until the client's handshake is through (or nothing moves). */
+  private void handshake() throws SSLException {
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+      HandshakeStatus status = client.getHandshakeStatus();
+      if (status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED) {
+        if (!probe.events.contains("handshakeDone")) {
+          deliverToClient();
+          stage.read(StageProbe.Next.NO_BYTES);
+        }
+        return;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
+      switch (status) {
+        case NEED_WRAP -> sendFromClient(ByteBuffer.allocate(0));
+        case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> deliverToClient();
+        case NEED_TASK -> client.getDelegatedTask().run();
+        default -> throw new IllegalStateException(status.toString());
+      }
+    }
+    throw new AssertionError(
+        "handshake did not finish: " + client.getHandshakeStatus() + " " + probe.events);
+  }
+
+  private void sendFromClient(ByteBuffer appData) throws SSLException {
+    toServer.clear();
+    SSLEngineResult result = client.wrap(appData, toServer);
+    assertThat(result.getStatus())
+        .isIn(SSLEngineResult.Status.OK, SSLEngineResult.Status.CLOSED); // CLOSED: close_notify
+    toServer.flip();
+    stage.read(toServer);
+  }
+
+  /** Unwraps at the client what the stage flushed, as far as the client takes it now. */
+  private void deliverToClient() throws SSLException {
+    fromServer.put(probe.toPeer.toByteArray()).flip();
+    probe.toPeer.reset();
+    try {
+      unwrapAtClient(fromServer);
+    } finally {
+      fromServer.compact();
     }
   }
 
-  private static TlsLink link(String protocol, TlsLink.Chunker chunker)
-      throws GeneralSecurityException, IOException {
-    return new TlsLink(
-        serverEngine(protocol), TlsLink.clientEngine(clientContext(null), protocol), chunker);
-  }
-
-  private static TlsLink clientAuthLink(String protocol, @Nullable String clientName)
-      throws GeneralSecurityException, IOException {
-    SSLEngine server = serverEngine(protocol);
-    server.setNeedClientAuth(true);
-    return new TlsLink(
-        server, TlsLink.clientEngine(clientContext(clientName), protocol), TlsLink.WHOLE);
-  }
-
-  private static SSLEngine serverEngine(String protocol)
-      throws GeneralSecurityException, IOException {
-    return TlsLink.serverEngine(TestPki.shared().serverContext(), protocol);
-  }
-
-  /** A fresh context each time, so that no client resumes an earlier session. */
-  private static SSLContext clientContext(@Nullable String name)
-      throws GeneralSecurityException, IOException {
-    return TestPki.shared().clientContext(name);
-  }
-
-  private static byte[] pattern(int length, int salt) {
-    byte[] bytes = new byte[length];
-    new SplittableRandom(salt).nextBytes(bytes);
-    return bytes;
-  }
-
-  private static byte[] concat(byte[]... parts) {
-    byte[] joined = new byte[Arrays.stream(parts).mapToInt(part -> part.length).sum()];
-    int at = 0;
-    for (byte[] part : parts) {
-      System.arraycopy(part, 0, joined, at, part.length);
-      at += part.length;
+  private void unwrapAtClient(ByteBuffer wire) throws SSLException {
+    while (wire.hasRemaining()) {
+      SSLEngineResult result = client.unwrap(wire, clientPlaintext);
+      while (client.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+        client.getDelegatedTask().run();
+      }
+      if (result.bytesConsumed() == 0) {
+        break;
+      }
     }
-    return joined;
   }
 
-  private static byte[] bytes(ByteBuffer buffer) {
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
+  @Test
+  void read_handshakeThenLines_opensOnceAndHandsPlaintextOn() throws Exception {
+    connect();
+    assertThat(stage.handshake()).isEqualTo("TLS handshake");
+    handshake();
+    assertThat(probe.events).containsOnlyOnce("handshakeDone");
+    assertThat(probe.peer.tlsSession()).isNotNull();
+    assertThat(stage.handshake()).isNull();
+
+    sendFromClient(ByteBuffer.wrap("hello\n".getBytes(US_ASCII)));
+    assertThat(probe.next.text()).isEqualTo("hello\n");
+    assertThat(probe.events).doesNotContain("handshakeFailed");
   }
 
-  private static String location(Class<?> type) throws URISyntaxException {
-    return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+  @Test
+  void read_closeNotify_endsTheStreamAndClosesWithPeerEof() throws Exception {
+    connect();
+    handshake();
+    client.closeOutbound();
+    sendFromClient(ByteBuffer.allocate(0));
+    assertThat(probe.events).endsWith("next endOfStream", "close " + CloseReason.PEER_EOF);
+  }
+
+  @Test
+  void read_notTls_failsTheHandshake() throws Exception {
+    connect();
+    stage.read(ByteBuffer.wrap("GET / HTTP/1.1\r\n".getBytes(US_ASCII)));
+    assertThat(probe.events).containsExactly("handshakeFailed");
+    assertThat(probe.handshakeFailure).isInstanceOf(SSLException.class);
+  }
+
+  @Test
+  void endOfStream_beforeAnyByte_justEnds() throws Exception {
+    connect();
+    stage.endOfStream();
+    assertThat(probe.events).isEmpty();
+    assertThat(stage.holdsPartialInput()).isFalse();
+  }
+
+  @Test
+  void endOfStream_insideTheHandshake_failsIt() throws Exception {
+    connect();
+    sendFromClient(ByteBuffer.allocate(0)); // the ClientHello
+    assertThat(stage.holdsPartialInput()).isTrue();
+    stage.endOfStream();
+    assertThat(probe.events).contains("handshakeFailed");
+    assertThat(probe.handshakeFailure).hasMessageContaining("during the TLS handshake");
+  }
+
+  @Test
+  void endOfStream_afterTheHandshake_reachesTheNextStage() throws Exception {
+    connect();
+    handshake();
+    stage.endOfStream();
+    assertThat(probe.events).endsWith("next endOfStream");
+  }
+
+  @Test
+  void closed_afterTheHandshake_queuesCloseNotify() throws Exception {
+    connect();
+    handshake();
+    probe.toPeer.reset();
+    stage.closed();
+    assertThat(stage.outbound().hasRemaining()).isTrue();
+    assertThat(probe.events).endsWith("next closed");
+  }
+
+  @Test
+  void closed_insideTheHandshake_sendsNothingMore() throws Exception {
+    connect();
+    toServer.clear();
+    client.wrap(ByteBuffer.allocate(0), toServer);
+    toServer.flip();
+    ByteBuffer half = toServer.duplicate().limit(toServer.limit() / 2);
+    stage.read(half); // half a ClientHello: nothing to answer yet
+    stage.closed();
+    assertThat(stage.outbound().hasRemaining()).isFalse();
   }
 }

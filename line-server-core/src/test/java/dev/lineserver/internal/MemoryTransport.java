@@ -1,0 +1,68 @@
+package dev.lineserver.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Queue;
+
+/**
+ * A {@link Transport} in memory, for connection tests without sockets: reads return the chunks
+ * {@link #send} queued (then 0, or -1 after {@link #end}); writes are kept in {@link #written};
+ * interest and close are recorded.
+ */
+final class MemoryTransport implements Transport {
+  private final Queue<byte[]> input = new ArrayDeque<>();
+  private boolean ended;
+  final ByteArrayOutputStream written = new ByteArrayOutputStream();
+  boolean reading = true;
+  boolean writing;
+  boolean closed;
+
+  void send(String text) {
+    input.add(text.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  /** The peer's end of stream, after what was sent. */
+  void end() {
+    ended = true;
+  }
+
+  @Override
+  public int read(ByteBuffer dst) throws IOException {
+    if (closed) {
+      throw new IOException("closed");
+    }
+    byte[] chunk = input.poll();
+    if (chunk == null) {
+      return ended ? -1 : 0;
+    }
+    dst.put(chunk);
+    return chunk.length;
+  }
+
+  @Override
+  public int write(ByteBuffer src) {
+    int n = src.remaining();
+    while (src.hasRemaining()) {
+      written.write(src.get());
+    }
+    return n;
+  }
+
+  @Override
+  public void readInterest(boolean on) {
+    reading = on;
+  }
+
+  @Override
+  public void writeInterest(boolean on) {
+    writing = on;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+}
