@@ -11,6 +11,11 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.ExplodingCharset;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.NumberedLines;
+import dev.lineserver.testing.Threads;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;

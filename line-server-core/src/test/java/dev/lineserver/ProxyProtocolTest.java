@@ -12,7 +12,12 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.TestPki;
+import dev.lineserver.testing.Threads;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;

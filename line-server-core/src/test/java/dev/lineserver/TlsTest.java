@@ -13,7 +13,12 @@ import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.ClientHellos;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.TestPki;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
