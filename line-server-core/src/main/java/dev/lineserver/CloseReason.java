@@ -1,10 +1,23 @@
 package dev.lineserver;
 
-/** Why a connection was closed; passed to {@link LineServerListener#connectionClosed}. */
+/**
+ * Why a connection was closed, counted by reason in {@link LineServerStats#connectionsClosed()}.
+ *
+ * <p>A connection that was opened ({@link LineServerListener#connectionOpened}) gets its reason in
+ * {@link LineServerListener#connectionClosed}. Three reasons end a connection before it is opened
+ * and never reach {@code connectionClosed}: {@link #HANDSHAKE_FAILED} is reported to {@link
+ * LineServerListener#handshakeFailed}, {@link #NOT_ALLOWED} and {@link
+ * #MAX_CONNECTIONS_PER_ADDRESS} to {@link LineServerListener#connectionRefused}. A connection that
+ * closes before it is opened for any other reason (say, its peer left before sending a byte of its
+ * PROXY header or TLS handshake) is counted and reported to no listener method.
+ */
 public enum CloseReason {
   /** The peer closed its side; an unterminated last line was delivered first. */
   PEER_EOF,
-  /** The peer reset the connection, or reading from it failed; buffered bytes are lost. */
+  /**
+   * The peer reset the connection, reading from or writing to it failed, or TLS failed on it after
+   * its handshake; buffered bytes are lost.
+   */
   PEER_RESET,
   /** No byte arrived for {@code idleTimeout}; a partial line is dropped. */
   IDLE_TIMEOUT,
@@ -24,9 +37,11 @@ public enum CloseReason {
    */
   SHUTDOWN_TIMEOUT,
   /**
-   * The connection failed before it was opened: its PROXY protocol header was malformed, missing or
-   * late. Reported to {@link LineServerListener#handshakeFailed}, not to {@code connectionOpened}
-   * or {@code connectionClosed}.
+   * The connection failed before it was opened, in what comes before its lines: its PROXY protocol
+   * header was malformed, missing, late or cut off by the end of the stream, or its TLS handshake
+   * failed (a stream that is not a TLS ClientHello, a handshake the engine rejects), was late, or
+   * was cut off by the end of the stream. Reported to {@link LineServerListener#handshakeFailed}
+   * with the error, not to {@code connectionOpened} or {@code connectionClosed}.
    */
   HANDSHAKE_FAILED,
   /**

@@ -457,7 +457,8 @@ public final class LineServer implements AutoCloseable {
      * so a slow sink delays no reading. Lines of one connection still arrive in order and never
      * concurrently; each is copied and counts against {@link #maxPendingBytes} until the sink
      * returns. The executor stays yours: {@link LineServer#close()} waits for the queued lines but
-     * does not shut it down. Listener calls about sink failures then come from its threads.
+     * does not shut it down. Listener calls about the lines it was given, and usually {@code
+     * connectionClosed}, then come from its threads (see {@link LineServerListener}).
      */
     public Builder sinkExecutor(Executor executor) {
       this.sinkExecutor = Objects.requireNonNull(executor, "executor");

@@ -13,11 +13,27 @@ import org.jspecify.annotations.Nullable;
  * dev.lineserver}): problems at {@code WARNING}, the connection lifecycle at {@code DEBUG}. So no
  * problem is ever dropped silently.
  *
- * <p>Threading: connection events are called on the connection's I/O thread, in order, and {@link
- * #acceptFailed} and {@link #connectionRefused} on the acceptor thread; with a sink executor, the
- * events about lines ({@link #sinkFailed}, {@link #sinkError}, {@link #restartLimitReached}) and
- * {@link #connectionClosed} come from the executor's thread that runs the connection's sink, after
- * its last line. Keep them short: they run where lines are read.
+ * <p>Threading without a {@link LineServer.Builder#sinkExecutor}: every call about a connection
+ * ({@link #connectionOpened}, {@link #lineTooLong}, {@link #sinkFailed}, {@link #sinkError}, {@link
+ * #restartLimitReached}, {@link #handshakeFailed}, {@link #connectionClosed}, and {@link
+ * #connectionRefused} for a connection refused after its PROXY header) runs on the I/O thread that
+ * owns the connection, as does its sink: one call at a time, in the order of the events, {@code
+ * connectionOpened} before its first line and {@code connectionClosed} after its last. {@link
+ * #acceptFailed}, and {@code connectionRefused} for a connection refused at accept, run on the
+ * acceptor thread. Keep them short: they run where lines are read.
+ *
+ * <p>With a sink executor: {@code connectionOpened}, {@code lineTooLong}, {@code handshakeFailed}
+ * and a refusal after the PROXY header still run on the I/O thread, and so do {@code sinkFailed}
+ * for a failure of the line buffer itself and the {@code restartLimitReached} it may cause. {@code
+ * sinkFailed}, {@code sinkError} and {@code restartLimitReached} for a line given to the sink (or
+ * that failed to decode) run on the executor's thread that ran the sink for it, right after that
+ * call. {@code connectionClosed} comes after the connection's last sink call, usually on the
+ * executor's thread that made it; when the connection's queued lines are dropped (restart limit, a
+ * sink's {@link Error}, an executor shut down) it may come from the I/O thread. {@code
+ * connectionOpened} still comes before the first sink call and {@code connectionClosed} after every
+ * other call about the connection, but the I/O thread's calls are not ordered with the sink's: a
+ * {@code lineTooLong} may run while the sink of the same connection runs, or before lines that
+ * arrived ahead of it were delivered.
  *
  * <p>Whatever a listener method throws, an {@link Exception} or an {@link Error} such as {@link
  * AssertionError} or {@link StackOverflowError}, is logged (at most once a second) and otherwise
@@ -143,11 +159,23 @@ public interface LineServerListener {
   }
 
   /**
-   * A connection was closed before it was opened because what comes before its lines failed: its
-   * PROXY protocol header was malformed, missing or late, or its TLS handshake failed or was late
-   * ({@link CloseReason#HANDSHAKE_FAILED}); no line of it was delivered, and it gets no {@code
-   * connectionOpened} or {@code connectionClosed}. The default logs one line, without a stack
-   * trace, at most once a second at WARNING, counting the ones it left out.
+   * A connection was closed before it was opened because what comes before its lines failed ({@link
+   * CloseReason#HANDSHAKE_FAILED}); no line of it was delivered, and it gets no {@code
+   * connectionOpened} or {@code connectionClosed}. {@code error} says what failed:
+   *
+   * <ul>
+   *   <li>a {@link javax.net.ssl.SSLException}: the TLS handshake failed, say the stream did not
+   *       begin with a ClientHello or the engine rejected the client's, or the connection ended
+   *       during the handshake;
+   *   <li>a {@link java.util.concurrent.TimeoutException}: the PROXY protocol header or the TLS
+   *       handshake was not complete within {@code handshakeTimeout};
+   *   <li>another {@link IOException}: the PROXY protocol header was malformed, missing (with
+   *       {@link ProxyProtocol#REQUIRED}) or cut off by the end of the stream.
+   * </ul>
+   *
+   * <p>A TLS failure after the handshake closes the opened connection with {@link
+   * CloseReason#PEER_RESET} instead. The default logs one line, without a stack trace, at most once
+   * a second at WARNING, counting the ones it left out.
    */
   default void handshakeFailed(ConnectionInfo connection, Exception error) {
     Reports.of(connection)

@@ -3,11 +3,16 @@ package dev.lineserver;
 /**
  * Receives every complete line, decoded with the server's charset, without its line terminator.
  *
- * <p>Threading: a sink is called on the I/O thread that owns the connection (or, with {@link
- * LineServer.Builder#sinkExecutor}, on the executor's threads), in the order the lines arrived,
- * never concurrently for one connection. Lines of different connections may arrive concurrently on
- * different I/O threads, so a sink shared by all connections must be thread-safe. A sink that
- * blocks also delays every other connection served by the same I/O thread.
+ * <p>Threading: the lines of one connection reach the sink in the order they arrived, one call at a
+ * time, each call done before the next begins; the connection's {@link
+ * LineServerListener#connectionOpened} comes before the first and its {@link
+ * LineServerListener#connectionClosed} after the last. Without a {@link
+ * LineServer.Builder#sinkExecutor}, the sink is called on the I/O thread that owns the connection,
+ * and a sink that blocks delays every other connection served by that thread. With one, it is
+ * called on the executor's threads, one task at a time per connection: successive lines of a
+ * connection may run on different threads, and the I/O thread goes on reading meanwhile. Either way
+ * the lines of different connections may arrive concurrently, so a sink shared by all connections
+ * must be thread-safe.
  *
  * <p>Failure: a sink that throws an {@link Exception} loses only the line it was given; the
  * connection's line buffer is re-created and the following lines are delivered. Too many failures

@@ -3,6 +3,8 @@ package dev.lineserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Threads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

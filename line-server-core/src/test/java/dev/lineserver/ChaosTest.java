@@ -3,6 +3,10 @@ package dev.lineserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.TestPki;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

@@ -3,6 +3,10 @@ package dev.lineserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lineserver.testing.ChildJvm;
+import dev.lineserver.testing.EmfileServer;
+import dev.lineserver.testing.ManyClients;
+import dev.lineserver.testing.Threads;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;

@@ -9,6 +9,10 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.LogCapture;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

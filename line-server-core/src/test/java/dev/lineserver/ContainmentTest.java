@@ -10,6 +10,12 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.ExplodingCharset;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.LogCapture;
+import dev.lineserver.testing.NumberedLines;
+import dev.lineserver.testing.Threads;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.SocketAddress;

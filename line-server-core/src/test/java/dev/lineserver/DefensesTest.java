@@ -1,14 +1,15 @@
 package dev.lineserver;
 
+import static dev.lineserver.testing.ServerFixture.TIMEOUT_MILLIS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.eq;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.timeout;
-import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.ListenerEvents;
+import dev.lineserver.testing.LogCapture;
+import dev.lineserver.testing.ServerFixture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -22,22 +23,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 final class DefensesTest {
-  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
-
-  private final Lines lines = new Lines();
-  private final LineServerListener listener = mock(LineServerListener.class);
-
-  @AfterEach
-  void noThreadOutlivesItsServer() {
-    Threads.assertNoServerThreads();
-  }
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final Lines lines = fixture.lines();
+  private final ListenerEvents events = fixture.events();
 
   private LineServer.Builder server() {
-    return LineServer.builder().port(0).ioThreads(2).sink(lines).listener(listener);
+    return fixture.builder().ioThreads(2).sink(lines);
   }
 
   @Test
@@ -49,15 +44,14 @@ final class DefensesTest {
           }
           lines.accept(line);
         };
-    try (LineServer server =
-        LineServer.builder().port(0).maxLineLength(5).sink(sink).listener(listener).start()) {
+    try (LineServer server = fixture.start(fixture.builder().maxLineLength(5).sink(sink))) {
       try (Client client = new Client(server)) {
         client.send("one\nbad\ntoolong\ntwo\n"); // 20 bytes
         client.shutdownOutput();
         assertThat(lines.take(2)).containsExactly("one", "two");
         assertThat(client.awaitServerClose()).isTrue();
       }
-      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+      events.closed.await(closed -> closed.reason() == CloseReason.PEER_EOF);
 
       LineServerStats stats = server.stats();
       assertThat(stats.connectionsAccepted()).isEqualTo(1);
@@ -76,7 +70,7 @@ final class DefensesTest {
 
   @Test
   void idleTimeout_closesASilentConnection_notABusyOne() throws Exception {
-    try (LineServer server = server().idleTimeout(Duration.ofMillis(300)).start();
+    try (LineServer server = fixture.start(server().idleTimeout(Duration.ofMillis(300)));
         Client silent = new Client(server);
         Client busy = new Client(server)) {
       silent.send("once\n");
@@ -89,8 +83,7 @@ final class DefensesTest {
         assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(10));
         waitOn(silent, 100);
       }
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionClosed(any(), eq(CloseReason.IDLE_TIMEOUT));
+      events.closed.await(closed -> closed.reason() == CloseReason.IDLE_TIMEOUT);
       busy.send("still open\n");
       assertThat(lines.take()).isEqualTo("still open");
       assertThat(server.stats().connectionsClosed()).containsEntry(CloseReason.IDLE_TIMEOUT, 1L);
@@ -115,7 +108,7 @@ final class DefensesTest {
   void lineTimeout_slowloris_isClosed_andNormalClientsAreNotDelayed() throws Exception {
     int trickling = 1_000;
     try (LineServer server =
-        server().lineTimeout(Duration.ofSeconds(2)).maxConnections(10_000).start()) {
+        fixture.start(server().lineTimeout(Duration.ofSeconds(2)).maxConnections(10_000))) {
       List<SocketChannel> slow = new ArrayList<>();
       try {
         for (int i = 0; i < trickling; i++) {
@@ -167,7 +160,7 @@ final class DefensesTest {
 
   @Test
   void maxConnections_refusesTheNextOneAtOnce_andLeavesOpenOnesAlone() throws Exception {
-    try (LineServer server = server().maxConnections(3).start()) {
+    try (LineServer server = fixture.start(server().maxConnections(3))) {
       List<Client> open = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         Client client = new Client(server);
@@ -177,8 +170,7 @@ final class DefensesTest {
       try (Client refused = new Client(server)) {
         assertThat(refused.awaitServerClose()).isTrue(); // reset, not left hanging
       }
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionRefused(any(), eq(RefusalReason.MAX_CONNECTIONS));
+      events.refused.await(refused -> refused.reason() == RefusalReason.MAX_CONNECTIONS);
       for (Client client : open) {
         client.send("still here\n");
         assertThat(lines.take()).isEqualTo("still here");
@@ -199,10 +191,8 @@ final class DefensesTest {
   @Test
   void maxConnectionsPerAddress_countsEachSourceAddress() throws Exception {
     try (LineServer server =
-        server()
-            .bindAddress(InetAddress.getByName("0.0.0.0"))
-            .maxConnectionsPerAddress(2)
-            .start()) {
+        fixture.start(
+            server().bindAddress(InetAddress.getByName("0.0.0.0")).maxConnectionsPerAddress(2))) {
       List<Socket> sockets = new ArrayList<>();
       try {
         for (int i = 0; i < 2; i++) {
@@ -211,9 +201,10 @@ final class DefensesTest {
         Socket third = connectFrom("127.0.0.1", server);
         sockets.add(third);
         assertThat(readsEof(third)).isTrue();
-        verify(listener, timeout(TIMEOUT_MILLIS))
-            .connectionRefused(
-                eq(third.getLocalSocketAddress()), eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+        events.refused.await(
+            refused ->
+                third.getLocalSocketAddress().equals(refused.remoteAddress())
+                    && refused.reason() == RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
 
         Socket other = connectFrom("127.0.0.2", server);
         sockets.add(other);
@@ -230,21 +221,24 @@ final class DefensesTest {
   @Test
   void allowAndDeny_refuseAtAcceptByRemoteAddress_denyWins() throws Exception {
     try (LineServer server =
-        server()
-            .bindAddress(InetAddress.getByName("0.0.0.0"))
-            .allow("127.0.0.0/30", "10.0.0.0/8")
-            .deny("127.0.0.2")
-            .start()) {
+        fixture.start(
+            server()
+                .bindAddress(InetAddress.getByName("0.0.0.0"))
+                .allow("127.0.0.0/30", "10.0.0.0/8")
+                .deny("127.0.0.2"))) {
       try (Socket allowed = connectFrom("127.0.0.1", server);
           Socket denied = connectFrom("127.0.0.2", server);
           Socket notAllowed = connectFrom("127.0.0.9", server)) {
         assertThat(readsEof(denied)).isTrue();
         assertThat(readsEof(notAllowed)).isTrue();
-        verify(listener, timeout(TIMEOUT_MILLIS))
-            .connectionRefused(eq(denied.getLocalSocketAddress()), eq(RefusalReason.NOT_ALLOWED));
-        verify(listener, timeout(TIMEOUT_MILLIS))
-            .connectionRefused(
-                eq(notAllowed.getLocalSocketAddress()), eq(RefusalReason.NOT_ALLOWED));
+        events.refused.await(
+            refused ->
+                denied.getLocalSocketAddress().equals(refused.remoteAddress())
+                    && refused.reason() == RefusalReason.NOT_ALLOWED);
+        events.refused.await(
+            refused ->
+                notAllowed.getLocalSocketAddress().equals(refused.remoteAddress())
+                    && refused.reason() == RefusalReason.NOT_ALLOWED);
         allowed.getOutputStream().write("allowed\n".getBytes(UTF8));
         assertThat(lines.take()).isEqualTo("allowed");
         assertThat(server.stats().connectionsRefused()).isEqualTo(2);
@@ -288,7 +282,7 @@ final class DefensesTest {
   void resetStorm_leavesNoConnectionAndNoWarning() throws Exception {
     LogCapture log = new LogCapture();
     int storm = 2_000;
-    try (LineServer server = LineServer.builder().port(0).sink(lines).start()) {
+    try (LineServer server = fixture.start(LineServer.builder().port(0).sink(lines))) {
       for (int i = 0; i < storm; i++) {
         Client client = new Client(server);
         if (i % 2 == 0) {

@@ -8,7 +8,11 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.Peers;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

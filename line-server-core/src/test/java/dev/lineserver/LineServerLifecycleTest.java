@@ -8,6 +8,10 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.LogCapture;
+import dev.lineserver.testing.Threads;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,16 +1,18 @@
 package dev.lineserver;
 
+import static dev.lineserver.testing.ServerFixture.TIMEOUT_MILLIS;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.eq;
-import static org.mockito.ArgumentMatchers.isNull;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.never;
-import static org.mockito.Mockito.timeout;
-import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.ExplodingCharset;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.ListenerEvents;
+import dev.lineserver.testing.ListenerEvents.Closed;
+import dev.lineserver.testing.ListenerEvents.SinkFailed;
+import dev.lineserver.testing.NumberedLines;
+import dev.lineserver.testing.ServerFixture;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -28,42 +30,35 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.mockito.ArgumentCaptor;
 
 final class LineServerTest {
-  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
-
-  private final Lines lines = new Lines();
-  private final LineServerListener listener = mock(LineServerListener.class);
-
-  @AfterEach
-  void noThreadOutlivesItsServer() {
-    Threads.assertNoServerThreads();
-  }
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final Lines lines = fixture.lines();
+  private final ListenerEvents events = fixture.events();
 
   private LineServer.Builder server() {
-    return LineServer.builder().port(0).ioThreads(2).sink(lines).listener(listener);
+    return fixture.builder().ioThreads(2).sink(lines);
   }
 
   @Test
   void lines_everyFramingRowOverASocket_deliveredAsTheContractSays() throws Exception {
-    try (LineServer server = server().start();
+    try (LineServer server = fixture.start(server());
         Client client = new Client(server)) {
       client.send("a\nb\r\nc\rd\n\n").send(new byte[] {'x', (byte) 0xC3, '\n'}).send("tail");
       client.shutdownOutput();
 
       assertThat(lines.take(6)).containsExactly("a", "b", "c\rd", "", "x\uFFFD", "tail");
-      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+      events.closed.await(closed -> closed.reason() == CloseReason.PEER_EOF);
     }
   }
 
   @Test
   void lines_sentOneByteAtATime_sameAsSentWhole() throws Exception {
     byte[] stream = "é€😀 one\r\ntwo\n".getBytes(UTF_8);
-    try (LineServer server = server().start();
+    try (LineServer server = fixture.start(server());
         Client client = new Client(server)) {
       for (byte b : stream) {
         client.send(new byte[] {b});
@@ -74,14 +69,14 @@ final class LineServerTest {
 
   @Test
   void delimiter_nul_endsLines_crIsData_andTheTailArrivesAtEof() throws Exception {
-    try (LineServer server = server().delimiter(0).maxLineLength(4).start();
+    try (LineServer server = fixture.start(server().delimiter(0).maxLineLength(4));
         Client client = new Client(server)) {
       client.send("{\"a\":1}\0".getBytes(UTF_8)); // too long: 7 bytes
       client.send("ab\r\0\0c\nd\0tail".getBytes(UTF_8));
       client.shutdownOutput();
 
       assertThat(lines.take(4)).containsExactly("ab\r", "", "c\nd", "tail");
-      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(7L));
+      events.tooLong.await(tooLong -> tooLong.length() == 7L);
     }
   }
 
@@ -89,18 +84,17 @@ final class LineServerTest {
   void unixSocket_servesLines_hasNoIpAddress_andItsFileIsRemovedOnClose(@TempDir Path dir)
       throws Exception {
     Path path = dir.resolve("ingest.sock");
-    ArgumentCaptor<ConnectionInfo> info = ArgumentCaptor.forClass(ConnectionInfo.class);
-    try (LineServer server = server().unixSocket(path).start()) {
+    Closed closed;
+    try (LineServer server = fixture.start(server().unixSocket(path))) {
       assertThat(server.port()).isEqualTo(-1);
       assertThat(server.localAddress()).isEqualTo(UnixDomainSocketAddress.of(path));
       try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
         client.write(ByteBuffer.wrap("one\r\ntwo\nthe tail".getBytes(UTF_8)));
         client.shutdownOutput();
         assertThat(lines.take(3)).containsExactly("one", "two", "the tail");
-        verify(listener, timeout(TIMEOUT_MILLIS))
-            .connectionClosed(info.capture(), eq(CloseReason.PEER_EOF));
+        closed = events.closed.await(c -> c.reason() == CloseReason.PEER_EOF);
       }
-      assertThat(info.getValue().remoteAddress()).isInstanceOf(UnixDomainSocketAddress.class);
+      assertThat(closed.connection().remoteAddress()).isInstanceOf(UnixDomainSocketAddress.class);
       assertThat(path).exists();
     }
     assertThat(path).doesNotExist();
@@ -114,7 +108,7 @@ final class LineServerTest {
       crashed.bind(UnixDomainSocketAddress.of(stale)); // closed without removing its file
     }
     assertThat(stale).exists();
-    try (LineServer server = server().unixSocket(stale).start();
+    try (LineServer server = fixture.start(server().unixSocket(stale));
         SocketChannel client = SocketChannel.open(server.localAddress())) {
       client.write(ByteBuffer.wrap("served\n".getBytes(UTF_8)));
       assertThat(lines.take()).isEqualTo("served");
@@ -132,7 +126,7 @@ final class LineServerTest {
 
   @Test
   void charset_latin1_decodesWithIt() throws Exception {
-    try (LineServer server = server().charset(StandardCharsets.ISO_8859_1).start();
+    try (LineServer server = fixture.start(server().charset(StandardCharsets.ISO_8859_1));
         Client client = new Client(server)) {
       client.send(new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
       assertThat(lines.take()).isEqualTo("café");
@@ -151,7 +145,7 @@ final class LineServerTest {
           all.countDown();
         };
     try (LineServer server =
-        LineServer.builder().port(0).ioThreads(2).connectionSink(sink).start()) {
+        fixture.start(LineServer.builder().port(0).ioThreads(2).connectionSink(sink))) {
       NumberedLines.send(server, connections, perConnection);
       assertThat(all.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
     }
@@ -169,7 +163,7 @@ final class LineServerTest {
           }
           two.countDown();
         };
-    try (LineServer server = LineServer.builder().port(0).connectionSink(sink).start();
+    try (LineServer server = fixture.start(LineServer.builder().port(0).connectionSink(sink));
         Client first = new Client(server);
         Client second = new Client(server)) {
       first.send("1\n");
@@ -197,18 +191,17 @@ final class LineServerTest {
           }
           lines.accept(line);
         };
-    try (LineServer server = LineServer.builder().port(0).sink(failing).listener(listener).start();
+    try (LineServer server = fixture.start(fixture.builder().sink(failing));
         Client client = new Client(server)) {
       client.send("one\nbad1\ntwo\nbad2\nthree\n");
       assertThat(lines.take(3)).containsExactly("one", "two", "three");
       client.send("four\n");
       assertThat(lines.take()).isEqualTo("four");
 
-      ArgumentCaptor<Exception> error = ArgumentCaptor.forClass(Exception.class);
-      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), eq("bad1"), error.capture());
-      assertThat(error.getValue()).hasMessage("rejected bad1");
-      verify(listener).sinkFailed(any(), eq("bad2"), any());
-      verify(listener, never()).restartLimitReached(any(), any(Integer.class), any());
+      SinkFailed failed = events.sinkFailed.await(f -> "bad1".equals(f.line()));
+      assertThat(failed.error()).hasMessage("rejected bad1");
+      assertThat(events.sinkFailed.matching(f -> "bad2".equals(f.line()))).hasSize(1);
+      assertThat(events.restartLimit.all()).isEmpty();
     }
   }
 
@@ -222,12 +215,8 @@ final class LineServerTest {
           lines.accept(line);
         };
     try (LineServer server =
-            LineServer.builder()
-                .port(0)
-                .sink(failing)
-                .listener(listener)
-                .restartIntensity(2, Duration.ofMinutes(1))
-                .start();
+            fixture.start(
+                fixture.builder().sink(failing).restartIntensity(2, Duration.ofMinutes(1)));
         Client offender = new Client(server);
         Client bystander = new Client(server)) {
       bystander.send("before\n");
@@ -237,10 +226,9 @@ final class LineServerTest {
       assertThat(offender.awaitServerClose()).isTrue();
       assertThat(lines.take()).isEqualTo("ok");
 
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .restartLimitReached(any(), eq(2), eq(Duration.ofMinutes(1)));
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionClosed(any(), eq(CloseReason.RESTART_LIMIT));
+      events.restartLimit.await(
+          limit -> limit.maxRestarts() == 2 && Duration.ofMinutes(1).equals(limit.period()));
+      events.closed.await(closed -> closed.reason() == CloseReason.RESTART_LIMIT);
 
       bystander.send("after\n");
       assertThat(lines.take()).isEqualTo("after");
@@ -250,24 +238,24 @@ final class LineServerTest {
 
   @Test
   void decodeFailure_isAFailureOfThatLineOnly() throws Exception {
-    try (LineServer server = server().charset(new ExplodingCharset()).start();
+    try (LineServer server = fixture.start(server().charset(new ExplodingCharset()));
         Client client = new Client(server)) {
       client.send("fine\nboom!\nafter\n");
       assertThat(lines.take(2)).containsExactly("fine", "after");
-      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), isNull(), any());
+      events.sinkFailed.await(failed -> failed.line() == null);
     }
   }
 
   @Test
   void tooLongLine_discardedAndReported_connectionStaysOpen() throws Exception {
-    try (LineServer server = server().maxLineLength(10).start();
+    try (LineServer server = fixture.start(server().maxLineLength(10));
         Client client = new Client(server)) {
       client.send("0123456789\n"); // exactly the limit
       client.send("0123456789A\r\n"); // one over
       client.send("x".repeat(100_000)).send("\nnext\n");
       assertThat(lines.take(2)).containsExactly("0123456789", "next");
-      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(11L));
-      verify(listener, timeout(TIMEOUT_MILLIS)).lineTooLong(any(), eq(100_000L));
+      events.tooLong.await(tooLong -> tooLong.length() == 11L);
+      events.tooLong.await(tooLong -> tooLong.length() == 100_000L);
       client.send("still open\n".substring(0, 5) + "\n");
       assertThat(lines.take()).isEqualTo("still");
     }
@@ -275,17 +263,17 @@ final class LineServerTest {
 
   @Test
   void peerReset_midLine_closesQuietlyAndServesOthers() throws Exception {
-    try (LineServer server = server().start();
+    try (LineServer server = fixture.start(server());
         Client other = new Client(server)) {
       Client resetting = new Client(server);
       resetting.send("whole\npartial");
       assertThat(lines.take()).isEqualTo("whole");
       resetting.reset();
-      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_RESET));
+      events.closed.await(closed -> closed.reason() == CloseReason.PEER_RESET);
       other.send("still served\n");
       assertThat(lines.take()).isEqualTo("still served");
       assertThat(lines.remaining()).isEmpty();
-      verify(listener, never()).sinkFailed(any(), any(), any());
+      assertThat(events.sinkFailed.all()).isEmpty();
     }
   }
 
@@ -298,15 +286,13 @@ final class LineServerTest {
           }
           lines.accept(line);
         };
-    LineServer server =
-        LineServer.builder().port(0).ioThreads(1).sink(erring).listener(listener).start();
+    LineServer server = fixture.start(fixture.builder().ioThreads(1).sink(erring));
     try (Client client = new Client(server)) {
       client.send("fine\nfatal\n");
       assertThat(lines.take()).isEqualTo("fine");
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionClosed(any(), eq(CloseReason.SERVER_ERROR));
+      events.closed.await(closed -> closed.reason() == CloseReason.SERVER_ERROR);
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, never()).sinkFailed(any(), any(), any());
+      assertThat(events.sinkFailed.all()).isEmpty();
     } finally {
       server.close();
     }
@@ -322,13 +308,12 @@ final class LineServerTest {
           int comma = line.indexOf((byte) ',', 0);
           lines.accept(comma + ":" + line.asString());
         };
-    try (LineServer server =
-            LineServer.builder().port(0).byteSink(sink).listener(listener).start();
+    try (LineServer server = fixture.start(fixture.builder().byteSink(sink));
         Client client = new Client(server)) {
       client.send("v1,12\r\n!bad\nv22,7\n\nné,x\nta").send("il");
       client.shutdownOutput();
       assertThat(lines.take(5)).containsExactly("2:v1,12", "3:v22,7", "-1:", "3:né,x", "-1:tail");
-      verify(listener, timeout(TIMEOUT_MILLIS)).sinkFailed(any(), eq("!bad"), any());
+      events.sinkFailed.await(failed -> "!bad".equals(failed.line()));
     }
   }
 

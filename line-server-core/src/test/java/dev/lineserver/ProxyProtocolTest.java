@@ -4,15 +4,14 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.argThat;
-import static org.mockito.ArgumentMatchers.eq;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.never;
-import static org.mockito.Mockito.timeout;
-import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.ListenerEvents;
+import dev.lineserver.testing.ServerFixture;
+import dev.lineserver.testing.TestPki;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,23 +29,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The PROXY protocol through real loopback sockets; the header's every byte is ProxyHeaderTest's.
  */
 final class ProxyProtocolTest {
-  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
   private static final String V1 = "PROXY TCP4 192.0.2.10 198.51.100.1 40001 9000\r\n";
 
-  private final ConnectionLines delivered = new ConnectionLines();
-  private final LineServerListener listener = mock(LineServerListener.class);
-
-  @AfterEach
-  void noThreadOutlivesItsServer() {
-    Threads.assertNoServerThreads();
-  }
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final ConnectionLines delivered = fixture.delivered();
+  private final ListenerEvents events = fixture.events();
 
   private LineServer.Builder server(ProxyProtocol mode) {
-    return LineServer.builder()
-        .port(0)
-        .proxyProtocol(mode)
-        .connectionSink(delivered)
-        .listener(listener);
+    return fixture.builder().proxyProtocol(mode).connectionSink(delivered);
   }
 
   /** A v2 PROXY TCP4 header for 203.0.113.7:5555 → 10.0.0.1:9000, with one TLV after it. */
@@ -61,7 +51,7 @@ final class ProxyProtocolTest {
 
   @Test
   void required_v1_theSinkAndListenerSeeTheClient_andTheProxyStaysAvailable() throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED));
         Client client = new Client(server)) {
       client.send(V1 + "first line in the header's read\nsecond\n");
 
@@ -72,15 +62,19 @@ final class ProxyProtocolTest {
       assertThat(first.connection().proxyAddress())
           .isEqualTo(client.socket.getLocalSocketAddress());
       assertThat(delivered.take().line()).isEqualTo("second");
-      verify(listener)
-          .connectionOpened(
-              argThat(c -> c.remoteAddress().equals(new InetSocketAddress("192.0.2.10", 40001))));
+      assertThat(
+              events.opened.matching(
+                  o ->
+                      o.connection()
+                          .remoteAddress()
+                          .equals(new InetSocketAddress("192.0.2.10", 40001))))
+          .hasSize(1);
     }
   }
 
   @Test
   void required_v2SentOneByteAtATime_thenLines() throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED));
         Client client = new Client(server)) {
       for (byte b : v2Header()) {
         client.send(new byte[] {b});
@@ -96,22 +90,21 @@ final class ProxyProtocolTest {
   @Test
   void required_aBadHeader_closesWithoutALine_reportedOnce_neitherOpenedNorClosed()
       throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).start()) {
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED))) {
       try (Client client = new Client(server)) {
         client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(client.awaitServerClose()).isTrue();
       }
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(),
-              argThat(
-                  e ->
-                      e.getMessage()
-                          .equals(
-                              "not a PROXY protocol header: \"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\"")));
+      events.handshakeFailed.await(
+          failed ->
+              failed
+                  .error()
+                  .getMessage()
+                  .equals(
+                      "not a PROXY protocol header: \"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\""));
       assertThat(delivered.isEmpty()).isTrue();
-      verify(listener, never()).connectionOpened(any());
-      verify(listener, never()).connectionClosed(any(), any());
+      assertThat(events.opened.all()).isEmpty();
+      assertThat(events.closed.all()).isEmpty();
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
     }
   }
@@ -136,26 +129,24 @@ final class ProxyProtocolTest {
   @MethodSource("malformedHeaders")
   void required_malformedHeaders_eachClosedWithAClearReport(String what, byte[] header)
       throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).start()) {
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED))) {
       try (Client client = new Client(server)) {
         client.send(header).send("\nline\n");
         assertThat(client.awaitServerClose()).isTrue();
       }
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(any(), argThat(e -> e.getMessage().contains("PROXY")));
+      events.handshakeFailed.await(failed -> failed.error().getMessage().contains("PROXY"));
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
   @Test
   void required_aHeaderCutShortByEof_failsToo() throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED));
         Client client = new Client(server)) {
       client.send("PROXY TCP4 192.0.2.10");
       client.shutdownOutput();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(), argThat(e -> e.getMessage().contains("ended inside its PROXY header")));
+      events.handshakeFailed.await(
+          failed -> failed.error().getMessage().contains("ended inside its PROXY header"));
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
@@ -163,17 +154,16 @@ final class ProxyProtocolTest {
   @Test
   void required_noHeaderWithinTheHandshakeTimeout_closes() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)).start();
+            fixture.start(server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)));
         Client silent = new Client(server)) {
       assertThat(silent.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      events.handshakeFailed.await(failed -> failed.error() instanceof TimeoutException);
     }
   }
 
   @Test
   void optional_servesPlainLinesAndProxiedOnes() throws Exception {
-    try (LineServer server = server(ProxyProtocol.OPTIONAL).start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.OPTIONAL));
         Client plain = new Client(server);
         Client proxied = new Client(server)) {
       plain.send("PR").send("IORITY 1\nnext\n");
@@ -193,7 +183,7 @@ final class ProxyProtocolTest {
 
   @Test
   void optional_aTailThatLookedLikeAHeaderStart_isDeliveredAtEof() throws Exception {
-    try (LineServer server = server(ProxyProtocol.OPTIONAL).start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.OPTIONAL));
         Client client = new Client(server)) {
       client.send("PRO");
       client.shutdownOutput();
@@ -203,13 +193,14 @@ final class ProxyProtocolTest {
 
   @Test
   void denyRanges_areCheckedAgainstTheClientTheHeaderNames() throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).deny("192.0.2.0/24").start();
+    try (LineServer server = fixture.start(server(ProxyProtocol.REQUIRED).deny("192.0.2.0/24"));
         Client client = new Client(server)) {
       client.send(V1 + "denied\n");
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionRefused(
-              eq(new InetSocketAddress("192.0.2.10", 40001)), eq(RefusalReason.NOT_ALLOWED));
+      events.refused.await(
+          refused ->
+              new InetSocketAddress("192.0.2.10", 40001).equals(refused.remoteAddress())
+                  && refused.reason() == RefusalReason.NOT_ALLOWED);
       assertThat(delivered.isEmpty()).isTrue();
       assertThat(server.stats().connectionsClosed().get(CloseReason.NOT_ALLOWED)).isEqualTo(1);
     }
@@ -237,9 +228,10 @@ final class ProxyProtocolTest {
       connection.send(v1(client, port) + "refused\n");
       assertThat(connection.awaitServerClose()).isTrue();
     }
-    verify(listener, timeout(TIMEOUT_MILLIS))
-        .connectionRefused(
-            eq(new InetSocketAddress(client, port)), eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+    events.refused.await(
+        refused ->
+            new InetSocketAddress(client, port).equals(refused.remoteAddress())
+                && refused.reason() == RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
   }
 
   private static void awaitOpen(LineServer server, int open) {
@@ -250,7 +242,8 @@ final class ProxyProtocolTest {
 
   @Test
   void maxConnectionsPerAddress_behindAProxy_countsTheClientEachHeaderNames() throws Exception {
-    try (LineServer server = server(ProxyProtocol.REQUIRED).maxConnectionsPerAddress(2).start()) {
+    try (LineServer server =
+        fixture.start(server(ProxyProtocol.REQUIRED).maxConnectionsPerAddress(2))) {
       // Four connections from the proxy's one address at once, before any header is read.
       List<Client> proxied = new ArrayList<>();
       try {
@@ -264,10 +257,10 @@ final class ProxyProtocolTest {
         assertThat(delivered.take(3)).extracting(Delivered::line).contains("a1", "a2", "b1");
         proxied.get(3).send(v1("192.0.2.10", 3) + "a3\n"); // the client's third
         assertThat(proxied.get(3).awaitServerClose()).isTrue();
-        verify(listener, timeout(TIMEOUT_MILLIS))
-            .connectionRefused(
-                eq(new InetSocketAddress("192.0.2.10", 3)),
-                eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+        events.refused.await(
+            refused ->
+                new InetSocketAddress("192.0.2.10", 3).equals(refused.remoteAddress())
+                    && refused.reason() == RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
         assertThat(delivered.isEmpty()).isTrue();
         LineServerStats stats = server.stats();
         assertThat(stats.connectionsClosed())
@@ -283,7 +276,7 @@ final class ProxyProtocolTest {
         }
       }
       awaitOpen(server, 0);
-      verify(listener, never()).handshakeFailed(any(), any());
+      assertThat(events.handshakeFailed.all()).isEmpty();
     }
   }
 
@@ -292,10 +285,10 @@ final class ProxyProtocolTest {
       throws Exception {
     String client = "192.0.2.10";
     try (LineServer server =
-        server(ProxyProtocol.REQUIRED)
-            .maxConnectionsPerAddress(1)
-            .handshakeTimeout(Duration.ofMillis(300))
-            .start()) {
+        fixture.start(
+            server(ProxyProtocol.REQUIRED)
+                .maxConnectionsPerAddress(1)
+                .handshakeTimeout(Duration.ofMillis(300)))) {
       admitted(server, client, 1).close(); // EOF
       awaitOpen(server, 0);
       admitted(server, client, 2).reset();
@@ -316,7 +309,7 @@ final class ProxyProtocolTest {
         cutShort.shutdownOutput();
         assertThat(cutShort.awaitServerClose()).isTrue();
       }
-      verify(listener, timeout(TIMEOUT_MILLIS).times(3)).handshakeFailed(any(), any());
+      events.handshakeFailed.await(3, failed -> true);
       awaitOpen(server, 0);
 
       // Had any path kept the client's count, this one would be refused.
@@ -330,17 +323,18 @@ final class ProxyProtocolTest {
 
   @Test
   void maxConnectionsPerAddress_optional_countsAPlainClientBySocketAddress() throws Exception {
-    try (LineServer server = server(ProxyProtocol.OPTIONAL).maxConnectionsPerAddress(1).start();
+    try (LineServer server =
+            fixture.start(server(ProxyProtocol.OPTIONAL).maxConnectionsPerAddress(1));
         Client plain = new Client(server);
         Client second = new Client(server)) {
       plain.send("plain\n");
       assertThat(delivered.take().line()).isEqualTo("plain");
       second.send("second\n");
       assertThat(second.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionRefused(
-              eq(second.socket.getLocalSocketAddress()),
-              eq(RefusalReason.MAX_CONNECTIONS_PER_ADDRESS));
+      events.refused.await(
+          refused ->
+              second.socket.getLocalSocketAddress().equals(refused.remoteAddress())
+                  && refused.reason() == RefusalReason.MAX_CONNECTIONS_PER_ADDRESS);
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
@@ -348,57 +342,55 @@ final class ProxyProtocolTest {
   @Test
   void optional_crLfThenAPausePastTheHandshakeTimeout_isPlainData() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+            fixture.start(server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)));
         Client client = new Client(server)) {
       client.send("\r\n"); // the first bytes of a v2 signature
       // Delivered once the deadline passed: the held bytes were no header after all.
       assertThat(delivered.take().line()).isEmpty();
       client.send("abc\n");
       assertThat(delivered.take().line()).isEqualTo("abc");
-      verify(listener).connectionOpened(any());
-      verify(listener, never()).handshakeFailed(any(), any());
+      assertThat(events.opened.all()).hasSize(1);
+      assertThat(events.handshakeFailed.all()).isEmpty();
     }
   }
 
   @Test
   void optional_silentPastTheHandshakeTimeout_thenALine_isDelivered() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+            fixture.start(server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)));
         Client client = new Client(server)) {
       // Opened at the deadline, as the plain connection it is.
-      verify(listener, timeout(TIMEOUT_MILLIS)).connectionOpened(any());
+      events.opened.await(opened -> true);
       client.send("late\n");
       Delivered line = delivered.take();
       assertThat(line.line()).isEqualTo("late");
       assertThat(line.connection().proxyAddress()).isNull();
-      verify(listener, never()).handshakeFailed(any(), any());
+      assertThat(events.handshakeFailed.all()).isEmpty();
     }
   }
 
   @Test
   void optional_silent_isStillClosedByTheIdleTimeout() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.OPTIONAL)
-                .handshakeTimeout(Duration.ofMillis(100))
-                .idleTimeout(Duration.ofMillis(400))
-                .start();
+            fixture.start(
+                server(ProxyProtocol.OPTIONAL)
+                    .handshakeTimeout(Duration.ofMillis(100))
+                    .idleTimeout(Duration.ofMillis(400)));
         Client client = new Client(server)) {
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .connectionClosed(any(), eq(CloseReason.IDLE_TIMEOUT));
-      verify(listener, never()).handshakeFailed(any(), any());
+      events.closed.await(closed -> closed.reason() == CloseReason.IDLE_TIMEOUT);
+      assertThat(events.handshakeFailed.all()).isEmpty();
     }
   }
 
   @Test
   void required_crLfThenAPause_stillFailsAtTheDeadline() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)).start();
+            fixture.start(server(ProxyProtocol.REQUIRED).handshakeTimeout(Duration.ofMillis(200)));
         Client client = new Client(server)) {
       client.send("\r\n");
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      events.handshakeFailed.await(failed -> failed.error() instanceof TimeoutException);
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
@@ -406,19 +398,16 @@ final class ProxyProtocolTest {
   @Test
   void optional_aRecognizedV1PrefixStalled_stillFailsAtTheDeadline() throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)).start();
+            fixture.start(server(ProxyProtocol.OPTIONAL).handshakeTimeout(Duration.ofMillis(200)));
         Client client = new Client(server)) {
       client.send("PROXY TCP4 ");
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(),
-              argThat(
-                  e ->
-                      e instanceof TimeoutException
-                          && e.getMessage().contains("PROXY protocol header")));
+      events.handshakeFailed.await(
+          failed ->
+              failed.error() instanceof TimeoutException
+                  && failed.error().getMessage().contains("PROXY protocol header"));
       assertThat(delivered.isEmpty()).isTrue();
-      verify(listener, never()).connectionOpened(any());
+      assertThat(events.opened.all()).isEmpty();
     }
   }
 
@@ -426,18 +415,17 @@ final class ProxyProtocolTest {
   void optionalWithTls_silentPastTheHeaderDeadline_stillFailsTheTlsHandshakeDeadline()
       throws Exception {
     try (LineServer server =
-            server(ProxyProtocol.OPTIONAL)
-                .tls(TestPki.shared().serverContext())
-                .handshakeTimeout(Duration.ofMillis(200))
-                .start();
+            fixture.start(
+                server(ProxyProtocol.OPTIONAL)
+                    .tls(TestPki.shared().serverContext())
+                    .handshakeTimeout(Duration.ofMillis(200)));
         Client client = new Client(server)) {
       assertThat(client.awaitServerClose()).isTrue();
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(),
-              argThat(
-                  e -> e instanceof TimeoutException && e.getMessage().contains("TLS handshake")));
-      verify(listener, never()).connectionOpened(any());
+      events.handshakeFailed.await(
+          failed ->
+              failed.error() instanceof TimeoutException
+                  && failed.error().getMessage().contains("TLS handshake"));
+      assertThat(events.opened.all()).isEmpty();
     }
   }
 

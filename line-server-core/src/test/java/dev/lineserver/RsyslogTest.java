@@ -8,6 +8,9 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.Peers;
+import dev.lineserver.testing.Threads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -9,6 +9,10 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.NumberedLines;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,6 +3,9 @@ package dev.lineserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lineserver.testing.Client;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -9,7 +9,12 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.Peers;
+import dev.lineserver.testing.TestPki;
+import dev.lineserver.testing.Threads;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,19 +1,19 @@
 package dev.lineserver;
 
+import static dev.lineserver.testing.ServerFixture.TIMEOUT_MILLIS;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.argThat;
-import static org.mockito.ArgumentMatchers.eq;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.never;
-import static org.mockito.Mockito.timeout;
-import static org.mockito.Mockito.times;
-import static org.mockito.Mockito.verify;
 
-import dev.lineserver.ConnectionLines.Delivered;
+import dev.lineserver.testing.ClientHellos;
+import dev.lineserver.testing.ConnectionLines;
+import dev.lineserver.testing.ConnectionLines.Delivered;
+import dev.lineserver.testing.Lines;
+import dev.lineserver.testing.ListenerEvents;
+import dev.lineserver.testing.ServerFixture;
+import dev.lineserver.testing.TestPki;
+import dev.lineserver.testing.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,29 +36,19 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** TLS through real loopback sockets with the JDK's {@link SSLSocket} as the client. */
 final class TlsTest {
-  private static final long TIMEOUT_MILLIS = Lines.TIMEOUT_SECONDS * 1000;
-
-  private final ConnectionLines delivered = new ConnectionLines();
-  private final LineServerListener listener = mock(LineServerListener.class);
-
-  @AfterEach
-  void noThreadOutlivesItsServer() {
-    Threads.assertNoServerThreads();
-  }
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final ConnectionLines delivered = fixture.delivered();
+  private final ListenerEvents events = fixture.events();
 
   private LineServer.Builder server() throws Exception {
-    return LineServer.builder()
-        .port(0)
-        .tls(TestPki.shared().serverContext())
-        .connectionSink(delivered)
-        .listener(listener);
+    return fixture.builder().tls(TestPki.shared().serverContext()).connectionSink(delivered);
   }
 
   private static SSLSocket connect(LineServer server, @Nullable String certificate, String protocol)
@@ -78,7 +68,7 @@ final class TlsTest {
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void lines_overTls_framedAsWithout_andCloseNotifyDeliversTheTail(String protocol)
       throws Exception {
-    try (LineServer server = server().start()) {
+    try (LineServer server = fixture.start(server())) {
       SSLSocket client = connect(server, null, protocol);
       try {
         OutputStream out = client.getOutputStream();
@@ -98,39 +88,40 @@ final class TlsTest {
         client.close(); // sends close_notify
       }
       assertThat(delivered.take().line()).isEqualTo("the tail");
-      verify(listener, timeout(TIMEOUT_MILLIS)).connectionClosed(any(), eq(CloseReason.PEER_EOF));
+      events.closed.await(closed -> closed.reason() == CloseReason.PEER_EOF);
     }
   }
 
   @Test
   void clientAuthRequired_theSinkSeesTheVerifiedSubject() throws Exception {
-    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start();
+    try (LineServer server = fixture.start(server().clientAuth(ClientAuth.REQUIRED));
         SSLSocket client = connect(server, TestPki.CLIENT, "TLSv1.3")) {
       client.getOutputStream().write("from a gateway\n".getBytes(UTF_8));
       Delivered line = delivered.take();
       assertThat(line.line()).isEqualTo("from a gateway");
       assertThat(line.connection().peerCertificates().get(0).getSubjectX500Principal().getName())
           .isEqualTo("CN=trusted client");
-      verify(listener).connectionOpened(argThat(c -> !c.peerCertificates().isEmpty()));
+      assertThat(events.opened.matching(o -> !o.connection().peerCertificates().isEmpty()))
+          .hasSize(1);
     }
   }
 
   @Test
   void clientAuthRequired_withoutACertificate_isRefusedAndReportedOnce() throws Exception {
-    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start()) {
+    try (LineServer server = fixture.start(server().clientAuth(ClientAuth.REQUIRED))) {
       try (SSLSocket client = connect(server, null, "TLSv1.3")) {
         client.getOutputStream().write("no certificate\n".getBytes(UTF_8));
         assertThatThrownBy(() -> client.getInputStream().read()).isInstanceOf(IOException.class);
       }
-      verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
-      verify(listener, never()).connectionOpened(any());
+      events.handshakeFailed.await(failed -> failed.error() instanceof SSLException);
+      assertThat(events.opened.all()).isEmpty();
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
   @Test
   void clientAuthRequired_anUntrustedCertificate_isRefused() throws Exception {
-    try (LineServer server = server().clientAuth(ClientAuth.REQUIRED).start()) {
+    try (LineServer server = fixture.start(server().clientAuth(ClientAuth.REQUIRED))) {
       try (SSLSocket client = connect(server, TestPki.UNTRUSTED_CLIENT, "TLSv1.2")) {
         assertThatThrownBy(
                 () -> {
@@ -140,41 +131,38 @@ final class TlsTest {
                 })
             .isInstanceOf(IOException.class);
       }
-      verify(listener, timeout(TIMEOUT_MILLIS)).handshakeFailed(any(), any(SSLException.class));
+      events.handshakeFailed.await(failed -> failed.error() instanceof SSLException);
       assertThat(delivered.isEmpty()).isTrue();
     }
   }
 
   @Test
   void aPlaintextClient_isClosedAndReported_withoutAStackTrace() throws Exception {
-    try (LineServer server = server().start();
+    try (LineServer server = fixture.start(server());
         Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       plain.setSoTimeout((int) TIMEOUT_MILLIS);
       plain.getOutputStream().write("hello in plaintext\n".getBytes(UTF_8));
       InputStream in = plain.getInputStream();
       assertThat(in.read()).isEqualTo(-1);
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(),
-              argThat(e -> e.getMessage().startsWith("not a TLS handshake: first byte 0x68")));
+      events.handshakeFailed.await(
+          failed -> failed.error().getMessage().startsWith("not a TLS handshake: first byte 0x68"));
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
     }
   }
 
   @Test
   void aSilentClient_failsAtTheHandshakeTimeout() throws Exception {
-    try (LineServer server = server().handshakeTimeout(Duration.ofMillis(200)).start();
+    try (LineServer server = fixture.start(server().handshakeTimeout(Duration.ofMillis(200)));
         Socket silent = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       silent.setSoTimeout((int) TIMEOUT_MILLIS);
       assertThat(silent.getInputStream().read()).isEqualTo(-1);
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      events.handshakeFailed.await(failed -> failed.error() instanceof TimeoutException);
     }
   }
 
   @Test
   void serverClose_sendsCloseNotify() throws Exception {
-    LineServer server = server().start();
+    LineServer server = fixture.start(server());
     try (SSLSocket client = connect(server, null, "TLSv1.3")) {
       client.getOutputStream().write("before close\n".getBytes(UTF_8));
       assertThat(delivered.take().line()).isEqualTo("before close");
@@ -187,7 +175,7 @@ final class TlsTest {
 
   @Test
   void behindAProxy_theHeaderComesFirst_thenTls() throws Exception {
-    try (LineServer server = server().proxyProtocol(ProxyProtocol.REQUIRED).start();
+    try (LineServer server = fixture.start(server().proxyProtocol(ProxyProtocol.REQUIRED));
         Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       plain
           .getOutputStream()
@@ -218,12 +206,12 @@ final class TlsTest {
         PemFiles.serverContext(
             pki.chainPem(TestPki.SERVER), pki.keyPem(TestPki.SERVER), pki.caPem());
     try (LineServer server =
-            LineServer.builder()
-                .port(0)
-                .tls(context)
-                .clientAuth(ClientAuth.REQUIRED)
-                .connectionSink(delivered)
-                .start();
+            fixture.start(
+                LineServer.builder()
+                    .port(0)
+                    .tls(context)
+                    .clientAuth(ClientAuth.REQUIRED)
+                    .connectionSink(delivered));
         SSLSocket client = connect(server, TestPki.CLIENT, "TLSv1.3")) {
       client.getOutputStream().write("via PEM\n".getBytes(UTF_8));
       Delivered line = delivered.take();
@@ -248,26 +236,26 @@ final class TlsTest {
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void aCertificateChainOver47KB_servesSslSocketClients(String protocol) throws Exception {
     SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
-    try (LineServer server = server().tls(big).start();
+    try (LineServer server = fixture.start(server().tls(big));
         SSLSocket client = connect(server, null, protocol)) {
       client.getOutputStream().write("behind a long chain\n".getBytes(UTF_8));
       assertThat(delivered.take().line()).isEqualTo("behind a long chain");
       assertThat(client.getSession().getPeerCertificates()[0].getEncoded().length)
           .isGreaterThan(47 * 1024);
     }
-    verify(listener, never()).handshakeFailed(any(), any());
+    assertThat(events.handshakeFailed.all()).isEmpty();
   }
 
   @Test
   void aClientThatNeverReadsTheServersFlight_failsAtTheHandshakeTimeout() throws Exception {
     SSLContext big = TestPki.shared().context(TestPki.BIG_SERVER, true);
-    try (LineServer server = server().tls(big).handshakeTimeout(Duration.ofMillis(300)).start();
+    try (LineServer server =
+            fixture.start(server().tls(big).handshakeTimeout(Duration.ofMillis(300)));
         Socket client = new Socket()) {
       client.setReceiveBufferSize(1024);
       client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
       client.getOutputStream().write(ClientHellos.of("TLSv1.3"));
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+      events.handshakeFailed.await(failed -> failed.error() instanceof TimeoutException);
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
     }
   }
@@ -276,7 +264,7 @@ final class TlsTest {
   void manyHandshakesAtOnce_anEstablishedClientsLinesStillFlow() throws Exception {
     byte[] hello = ClientHellos.of("TLSv1.3");
     ExecutorService flood = Executors.newFixedThreadPool(8);
-    try (LineServer server = server().tlsThreads(2).start();
+    try (LineServer server = fixture.start(server().tlsThreads(2));
         SSLSocket established = connect(server, null, "TLSv1.3")) {
       OutputStream out = established.getOutputStream();
       out.write("before the flood\n".getBytes(UTF_8));
@@ -318,7 +306,7 @@ final class TlsTest {
                     await(release);
                   }
                 });
-    try (LineServer server = server().tls(context).ioThreads(1).tlsThreads(1).start();
+    try (LineServer server = fixture.start(server().tls(context).ioThreads(1).tlsThreads(1));
         SSLSocket established = connect(server, null, "TLSv1.3");
         Socket handshaking = raw(server)) {
       try {
@@ -350,23 +338,20 @@ final class TlsTest {
                     throw new AssertionError("key manager exploded");
                   }
                 });
-    try (LineServer server = server().tls(context).tlsThreads(1).start()) {
+    try (LineServer server = fixture.start(server().tls(context).tlsThreads(1))) {
       try (SSLSocket first = connect(server, null, "TLSv1.3")) {
         assertThatThrownBy(first::startHandshake).isInstanceOf(IOException.class);
       }
-      verify(listener, timeout(TIMEOUT_MILLIS))
-          .handshakeFailed(
-              any(),
-              argThat(
-                  e ->
-                      e instanceof SSLException
-                          && e.getCause() instanceof AssertionError
-                          && "key manager exploded".equals(e.getCause().getMessage())));
+      events.handshakeFailed.await(
+          failed ->
+              failed.error() instanceof SSLException
+                  && failed.error().getCause() instanceof AssertionError
+                  && "key manager exploded".equals(failed.error().getCause().getMessage()));
       try (SSLSocket second = connect(server, null, "TLSv1.3")) {
         second.getOutputStream().write("after the failure\n".getBytes(UTF_8));
         assertThat(delivered.take().line()).isEqualTo("after the failure");
       }
-      verify(listener, times(1)).handshakeFailed(any(), any());
+      assertThat(events.handshakeFailed.all()).hasSize(1);
       assertThat(server.stats().connectionsClosed().get(CloseReason.HANDSHAKE_FAILED)).isEqualTo(1);
     }
   }
@@ -377,13 +362,13 @@ final class TlsTest {
     SSLContext context = TestPki.shared().serverContext(() -> await(release));
     byte[] hello = ClientHellos.of("TLSv1.3");
     try (LineServer server =
-        server().tls(context).tlsThreads(1).handshakeTimeout(Duration.ofMillis(300)).start()) {
+        fixture.start(
+            server().tls(context).tlsThreads(1).handshakeTimeout(Duration.ofMillis(300)))) {
       try (Socket running = raw(server);
           Socket queued = raw(server)) {
         running.getOutputStream().write(hello);
         queued.getOutputStream().write(hello);
-        verify(listener, timeout(TIMEOUT_MILLIS).times(2))
-            .handshakeFailed(any(), argThat(e -> e instanceof TimeoutException));
+        events.handshakeFailed.await(2, failed -> failed.error() instanceof TimeoutException);
         assertThat(running.getInputStream().read()).isEqualTo(-1);
         assertThat(queued.getInputStream().read()).isEqualTo(-1);
       } finally {
@@ -405,7 +390,7 @@ final class TlsTest {
                   await(new CountDownLatch(1)); // until close() interrupts it
                 });
     byte[] hello = ClientHellos.of("TLSv1.3");
-    LineServer server = server().tls(context).tlsThreads(1).start();
+    LineServer server = fixture.start(server().tls(context).tlsThreads(1));
     List<Socket> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 5; i++) {

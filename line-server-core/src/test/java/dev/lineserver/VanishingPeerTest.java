@@ -3,6 +3,11 @@ package dev.lineserver;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lineserver.testing.ChildJvm;
+import dev.lineserver.testing.KeepAliveServer;
+import dev.lineserver.testing.NetnsPair;
+import dev.lineserver.testing.Peers;
+import dev.lineserver.testing.Threads;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;

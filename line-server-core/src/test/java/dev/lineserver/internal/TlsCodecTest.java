@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.lineserver.TestPki;
+import dev.lineserver.testing.TestPki;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;

@@ -1,6 +1,6 @@
 package dev.lineserver.internal;
 
-import dev.lineserver.TestPki;
+import dev.lineserver.testing.TestPki;
 import java.nio.file.Path;
 import java.security.Security;
 import java.util.Arrays;

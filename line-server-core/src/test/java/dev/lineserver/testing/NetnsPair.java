@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,15 +13,15 @@ import java.util.concurrent.TimeUnit;
  * namespace, so their traffic stays between them. {@link #close} deletes both namespaces (and with
  * them the veth pair), also after a failed {@link #create}. Needs root and {@code ip} (iproute2).
  */
-final class NetnsPair implements AutoCloseable {
-  static final String SERVER_ADDRESS = "169.254.77.1";
-  static final String CLIENT_ADDRESS = "169.254.77.2";
+public final class NetnsPair implements AutoCloseable {
+  public static final String SERVER_ADDRESS = "169.254.77.1";
+  public static final String CLIENT_ADDRESS = "169.254.77.2";
   private static final long COMMAND_SECONDS = 10;
 
-  final String ip;
-  final String serverNamespace;
-  final String clientNamespace;
-  final String clientDevice;
+  public final String ip;
+  public final String serverNamespace;
+  public final String clientNamespace;
+  public final String clientDevice;
   private final List<String> created = new ArrayList<>();
 
   private NetnsPair(String ip, String suffix) {
@@ -35,7 +35,7 @@ final class NetnsPair implements AutoCloseable {
    * Makes the namespaces and the link between them; skips the test (or fails it under {@code
    * LINESERVER_REQUIRE_PEERS=1}) when {@code ip} is missing or namespaces cannot be made here.
    */
-  static NetnsPair create() throws IOException, InterruptedException {
+  public static NetnsPair create() throws IOException, InterruptedException {
     String ip = Peers.require("ip", "iproute2");
     String suffix = Integer.toHexString(new SplittableRandom().nextInt(0x100000, 0x1000000));
     NetnsPair pair = new NetnsPair(ip, suffix);
@@ -91,16 +91,16 @@ final class NetnsPair implements AutoCloseable {
   }
 
   /** The command prefix that runs a program in {@code namespace}. */
-  List<String> inNamespace(String namespace) {
+  public List<String> inNamespace(String namespace) {
     return List.of(ip, "netns", "exec", namespace);
   }
 
   /** Takes the client's end of the link down: from the server's side the client vanished. */
-  void cutClient() throws IOException, InterruptedException {
+  public void cutClient() throws IOException, InterruptedException {
     run(ip, "-n", clientNamespace, "link", "set", clientDevice, "down");
   }
 
-  void run(String... command) throws IOException, InterruptedException {
+  public void run(String... command) throws IOException, InterruptedException {
     String failure = tryRun(command);
     if (failure != null) {
       throw new IllegalStateException(failure);

@@ -1,7 +1,10 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import dev.lineserver.ConnectionInfo;
+import dev.lineserver.LineServer;
+import dev.lineserver.LineServerListener;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -28,7 +31,7 @@ import javax.net.ssl.SSLSocket;
  * that it runs against any build of the core. Arguments, all optional: ClientHellos per second
  * (600), seconds per phase (10), established clients (4), lines per second per client (250).
  */
-final class TlsFloodLatency {
+public final class TlsFloodLatency {
   private static final int QUIET = 0;
   private static final int FLOOD = 1;
   private static final String[] PHASES = {"quiet", "flood"};

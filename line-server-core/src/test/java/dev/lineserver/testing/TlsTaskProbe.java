@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -15,7 +15,7 @@ import javax.net.ssl.SSLException;
  * timed; a fresh client context each time, so no handshake resumes. Argument: handshakes per case
  * (500); the first round warms up and is not printed.
  */
-final class TlsTaskProbe {
+public final class TlsTaskProbe {
   private long unwrapNanos;
   private long wrapNanos;
   private long taskNanos;

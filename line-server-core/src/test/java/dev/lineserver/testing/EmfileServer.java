@@ -1,5 +1,9 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
+import dev.lineserver.CloseReason;
+import dev.lineserver.ConnectionInfo;
+import dev.lineserver.LineServer;
+import dev.lineserver.LineServerListener;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * {@code ulimit -n}. Prints {@code PORT n}, {@code OPEN n} per connection, {@code ACCEPT_FAILED
  * message}, {@code LINE text}; ends on EOF of standard input.
  */
-final class EmfileServer {
+public final class EmfileServer {
   private EmfileServer() {}
 
   public static void main(String[] args) throws IOException {

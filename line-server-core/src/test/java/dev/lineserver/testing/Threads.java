@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /** Looks at the JVM's live threads. */
-final class Threads {
+public final class Threads {
   private Threads() {}
 
-  static List<String> serverThreads() {
+  public static List<String> serverThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)
@@ -18,7 +18,7 @@ final class Threads {
         .collect(Collectors.toList());
   }
 
-  static void assertNoServerThreads() {
+  public static void assertNoServerThreads() {
     assertThat(serverThreads()).as("live line-server threads").isEmpty();
   }
 }

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.io.IOException;
 import java.io.InputStream;

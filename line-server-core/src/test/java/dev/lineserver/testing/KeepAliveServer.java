@@ -1,5 +1,9 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
+import dev.lineserver.CloseReason;
+import dev.lineserver.ConnectionInfo;
+import dev.lineserver.LineServer;
+import dev.lineserver.LineServerListener;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,7 +17,7 @@ import java.time.Duration;
  * output: {@code PORT n}, {@code OPEN id}, {@code LINE text}, {@code CLOSED id reason}. Run in a
  * network namespace by a parent test; ends on EOF of standard input.
  */
-final class KeepAliveServer {
+public final class KeepAliveServer {
   private KeepAliveServer() {}
 
   public static void main(String[] args) throws IOException {

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -8,11 +8,11 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /** Collects what the library logs (logger {@code dev.lineserver}, through java.util.logging). */
-final class LogCapture extends Handler implements AutoCloseable {
+public final class LogCapture extends Handler implements AutoCloseable {
   private final Logger logger = Logger.getLogger("dev.lineserver");
   private final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
-  LogCapture() {
+  public LogCapture() {
     logger.addHandler(this);
   }
 
@@ -22,7 +22,7 @@ final class LogCapture extends Handler implements AutoCloseable {
   }
 
   /** The records at {@code level} or above. */
-  List<LogRecord> atLeast(Level level) {
+  public List<LogRecord> atLeast(Level level) {
     return records.stream().filter(r -> r.getLevel().intValue() >= level.intValue()).toList();
   }
 

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,11 +10,11 @@ import javax.net.ssl.SSLEngine;
  * A JDK client's first flight, its ClientHello, as bytes: a raw socket that sends it makes the
  * server do a full handshake's work (key exchange, signature) at no cost to the sender.
  */
-final class ClientHellos {
+public final class ClientHellos {
   private ClientHellos() {}
 
   /** A ClientHello offering only {@code protocol} ({@code "TLSv1.3"} or {@code "TLSv1.2"}). */
-  static byte[] of(String protocol) throws GeneralSecurityException, IOException {
+  public static byte[] of(String protocol) throws GeneralSecurityException, IOException {
     SSLEngine client = TestPki.shared().clientContext(null).createSSLEngine("localhost", 443);
     client.setUseClientMode(true);
     client.setEnabledProtocols(new String[] {protocol});

@@ -1,5 +1,6 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
+import dev.lineserver.LineServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,39 +9,39 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A blocking loopback client. */
-final class Client implements AutoCloseable {
-  final Socket socket;
+public final class Client implements AutoCloseable {
+  public final Socket socket;
   private final OutputStream out;
 
-  Client(LineServer server) throws IOException {
+  public Client(LineServer server) throws IOException {
     this(new Socket(InetAddress.getLoopbackAddress(), server.port()));
     socket.setTcpNoDelay(true);
     socket.setSoTimeout((int) (Lines.TIMEOUT_SECONDS * 1000));
   }
 
   /** Takes over a connected socket, plain or TLS. */
-  Client(Socket socket) throws IOException {
+  public Client(Socket socket) throws IOException {
     this.socket = socket;
     this.out = socket.getOutputStream();
   }
 
-  Client send(String text) throws IOException {
+  public Client send(String text) throws IOException {
     return send(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  Client send(byte[] bytes) throws IOException {
+  public Client send(byte[] bytes) throws IOException {
     out.write(bytes);
     out.flush();
     return this;
   }
 
   /** Half-closes: the server sees EOF. */
-  void shutdownOutput() throws IOException {
+  public void shutdownOutput() throws IOException {
     socket.shutdownOutput();
   }
 
   /** Blocks until the server closes the connection; true if it did (EOF or reset). */
-  boolean awaitServerClose() throws IOException {
+  public boolean awaitServerClose() throws IOException {
     InputStream in = socket.getInputStream();
     try {
       return in.read() < 0;
@@ -50,7 +51,7 @@ final class Client implements AutoCloseable {
   }
 
   /** Closes with RST instead of FIN. */
-  void reset() throws IOException {
+  public void reset() throws IOException {
     socket.setSoLinger(true, 0);
     socket.close();
   }

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,7 +14,7 @@ import java.util.List;
  * numbered lines ({@code connection,line}) on each, round by round, printing {@code CONNECTED} and
  * {@code SENT}; keeps them open until standard input ends.
  */
-final class ManyClients {
+public final class ManyClients {
   private ManyClients() {}
 
   public static void main(String[] args) throws IOException {

@@ -1,7 +1,9 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lineserver.ConnectionInfo;
+import dev.lineserver.ConnectionLineSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -10,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /** A sink that queues every line with its connection, for tests to take with a timeout. */
-final class ConnectionLines implements ConnectionLineSink {
-  record Delivered(ConnectionInfo connection, String line) {}
+public final class ConnectionLines implements ConnectionLineSink {
+  public record Delivered(ConnectionInfo connection, String line) {}
 
   private final BlockingQueue<Delivered> queue = new LinkedBlockingQueue<>();
 
@@ -21,13 +23,13 @@ final class ConnectionLines implements ConnectionLineSink {
   }
 
   /** The next line, failing the test if none arrives in time. */
-  Delivered take() throws InterruptedException {
+  public Delivered take() throws InterruptedException {
     @Nullable Delivered next = queue.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
     assertThat(next).as("a line within %d s", Lines.TIMEOUT_SECONDS).isNotNull();
     return next;
   }
 
-  List<Delivered> take(int count) throws InterruptedException {
+  public List<Delivered> take(int count) throws InterruptedException {
     List<Delivered> taken = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       taken.add(take());
@@ -35,7 +37,7 @@ final class ConnectionLines implements ConnectionLineSink {
     return taken;
   }
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return queue.isEmpty();
   }
 }

@@ -1,7 +1,8 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lineserver.LineServer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -11,14 +12,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /** Many clients at once, each sending numbered lines {@code client,0 .. client,n-1}. */
-final class NumberedLines {
+public final class NumberedLines {
   private NumberedLines() {}
 
   /**
    * Sends {@code perConnection} numbered lines on each of {@code connections} connections from a
    * few threads, half-closes each, and waits until the server has closed them all.
    */
-  static void send(LineServer server, int connections, int perConnection) throws Exception {
+  public static void send(LineServer server, int connections, int perConnection) throws Exception {
     ExecutorService clients = Executors.newFixedThreadPool(8);
     try {
       List<Future<?>> sent = new ArrayList<>();
@@ -52,7 +53,7 @@ final class NumberedLines {
   }
 
   /** Asserts that each connection delivered its client's lines, all of them, in order. */
-  static void assertInOrder(
+  public static void assertInOrder(
       Collection<List<String>> byConnection, int connections, int perConnection) {
     assertThat(byConnection).hasSize(connections);
     for (List<String> received : byConnection) {

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -9,9 +9,9 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 
 /** ASCII, except that its decoder throws on '!': a charset whose decoding fails mid-stream. */
-final class ExplodingCharset extends Charset {
+public final class ExplodingCharset extends Charset {
 
-  ExplodingCharset() {
+  public ExplodingCharset() {
     super("x-exploding", new String[0]);
   }
 

@@ -1,4 +1,4 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Assumptions;
  * Runs real client programs. A missing program skips its test with the Debian package to install,
  * unless {@code LINESERVER_REQUIRE_PEERS=1} (as in CI), where it fails the test.
  */
-final class Peers {
+public final class Peers {
   private Peers() {}
 
   /** Returns {@code program}'s path; skips or fails the test if it is not installed. */
-  static String require(String program, String debianPackage) {
+  public static String require(String program, String debianPackage) {
     String path = System.getenv("PATH");
     String dirs = (path == null ? "/usr/bin:/bin" : path) + ":/usr/sbin:/sbin"; // haproxy, rsyslogd
     for (String dir : dirs.split(File.pathSeparator)) {
@@ -36,7 +36,7 @@ final class Peers {
    * Skips the test with {@code message}, or fails it under {@code LINESERVER_REQUIRE_PEERS=1}: what
    * it needs from the machine is missing. Returns nothing; {@code throw} it for the compiler.
    */
-  static AssertionError unavailable(String message) {
+  public static AssertionError unavailable(String message) {
     if ("1".equals(System.getenv("LINESERVER_REQUIRE_PEERS"))) {
       fail(message + " (LINESERVER_REQUIRE_PEERS=1)");
     }
@@ -45,12 +45,14 @@ final class Peers {
   }
 
   /** Runs {@code command} with {@code input} on its standard input; fails if it does not exit 0. */
-  static void run(List<String> command, String input) throws IOException, InterruptedException {
+  public static void run(List<String> command, String input)
+      throws IOException, InterruptedException {
     assertThat(exitCode(command, input)).as("%s exit code", command).isZero();
   }
 
   /** Runs {@code command} with {@code input} on its standard input; returns its exit code. */
-  static int exitCode(List<String> command, String input) throws IOException, InterruptedException {
+  public static int exitCode(List<String> command, String input)
+      throws IOException, InterruptedException {
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)

@@ -1,7 +1,8 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lineserver.LineServer;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * A JVM started by a test to run one of the test programs, on the core's and the tests' classes
  * only, optionally under a lower {@code ulimit -n}. Its output lines are queued for the test.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final BlockingQueue<String> output = new LinkedBlockingQueue<>();
   private final List<String> history = new ArrayList<>();
@@ -35,7 +36,8 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Starts {@code mainClass} with {@code args}; {@code openFiles} > 0 sets the child's limit. */
-  static ChildJvm start(int openFiles, Class<?> mainClass, String... args) throws IOException {
+  public static ChildJvm start(int openFiles, Class<?> mainClass, String... args)
+      throws IOException {
     return start(List.of(), openFiles, mainClass, args);
   }
 
@@ -43,7 +45,7 @@ final class ChildJvm implements AutoCloseable {
    * Starts {@code mainClass} with {@code args} under the command {@code prefix}, such as {@code ip
    * netns exec NAME}.
    */
-  static ChildJvm startUnder(List<String> prefix, Class<?> mainClass, String... args)
+  public static ChildJvm startUnder(List<String> prefix, Class<?> mainClass, String... args)
       throws IOException {
     return start(prefix, 0, mainClass, args);
   }
@@ -96,7 +98,7 @@ final class ChildJvm implements AutoCloseable {
    * Waits for an output line starting with any of {@code prefixes}, also among lines passed over by
    * earlier waits; returns the first such line not yet returned.
    */
-  String await(long seconds, String... prefixes) throws InterruptedException {
+  public String await(long seconds, String... prefixes) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
       for (int i = 0; i < unclaimed.size(); i++) {
@@ -117,22 +119,22 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Every output line received so far, in order. */
-  List<String> history() {
+  public List<String> history() {
     return List.copyOf(history);
   }
 
   /** Closes the child's standard input. */
-  void endInput() throws IOException {
+  public void endInput() throws IOException {
     process.getOutputStream().close();
   }
 
   /** Sends a line to the child's standard input. */
-  void tell(String line) throws IOException {
+  public void tell(String line) throws IOException {
     process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
     process.getOutputStream().flush();
   }
 
-  int waitForExit(long seconds) throws InterruptedException {
+  public int waitForExit(long seconds) throws InterruptedException {
     assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as("child exited in time").isTrue();
     return process.exitValue();
   }

@@ -1,7 +1,8 @@
-package dev.lineserver;
+package dev.lineserver.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lineserver.LineSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -10,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /** A sink that queues every line, for tests to take with a timeout. */
-final class Lines implements LineSink {
-  static final long TIMEOUT_SECONDS = 10;
+public final class Lines implements LineSink {
+  public static final long TIMEOUT_SECONDS = 10;
 
   private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
 
@@ -21,13 +22,13 @@ final class Lines implements LineSink {
   }
 
   /** The next line, failing the test if none arrives in time. */
-  String take() throws InterruptedException {
+  public String take() throws InterruptedException {
     @Nullable String line = queue.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     assertThat(line).as("a line within %d s", TIMEOUT_SECONDS).isNotNull();
     return line;
   }
 
-  List<String> take(int count) throws InterruptedException {
+  public List<String> take(int count) throws InterruptedException {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       lines.add(take());
@@ -39,12 +40,12 @@ final class Lines implements LineSink {
    * Waits {@code millis}, failing if a line arrives meanwhile: paces a test that must send slowly,
    * and checks that nothing unexpected is delivered while it waits.
    */
-  void awaitNothing(long millis) throws InterruptedException {
+  public void awaitNothing(long millis) throws InterruptedException {
     assertThat(queue.poll(millis, TimeUnit.MILLISECONDS)).as("no line while waiting").isNull();
   }
 
   /** Lines delivered so far and not yet taken. */
-  List<String> remaining() {
+  public List<String> remaining() {
     List<String> lines = new ArrayList<>();
     queue.drainTo(lines);
     return lines;
