@@ -56,7 +56,7 @@ final class IoLoop implements Runnable, Connection.Loop {
   private volatile boolean drainRequested;
   private volatile boolean terminated;
   private volatile boolean abandoned;
-  private final BooleanSupplier abandonedCheck = () -> abandoned;
+  private final BooleanSupplier abandonedCheck = this::isAbandoned;
   private final SinkCall.Scope sinkScope;
 
   /** An accepted socket on its way to the loop, which registers it and makes its connection. */
@@ -201,6 +201,10 @@ final class IoLoop implements Runnable, Connection.Loop {
   @Override
   public BooleanSupplier abandoned() {
     return abandonedCheck;
+  }
+
+  private boolean isAbandoned() {
+    return abandoned;
   }
 
   @Override
