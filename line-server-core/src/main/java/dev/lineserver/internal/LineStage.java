@@ -1,5 +1,7 @@
 package dev.lineserver.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import java.nio.ByteBuffer;
@@ -15,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 final class LineStage extends SinkCall implements Stage {
   private final Context context;
   private final @Nullable SinkQueue queue;
-  private LineBuffer buffer;
+  private @Nullable LineBuffer buffer; // only while a line is partial: else the loop's spare
 
   /**
    * With a {@code queue}, lines go to it, and this sink call only counts the line buffer's own
@@ -26,8 +28,6 @@ final class LineStage extends SinkCall implements Stage {
     super(context.peer(), scope);
     this.context = context;
     this.queue = queue;
-    Settings.Framing framing = scope.settings.framing();
-    this.buffer = new LineBuffer(framing.maxLineLength(), framing.delimiter());
   }
 
   /** Hands every complete line in {@code bytes} to the sink; keeps the partial one. */
@@ -36,12 +36,16 @@ final class LineStage extends SinkCall implements Stage {
     if (context.isClosed()) {
       return;
     }
-    buffer.feed(bytes);
+    LineBuffer lines = buffer;
+    if (lines == null) {
+      lines = buffer = scope.takeLineBuffer();
+    }
+    lines.feed(bytes);
     boolean ended = false;
     while (!context.isClosed()) {
       int event;
       try {
-        event = buffer.next();
+        event = requireNonNull(buffer).next();
       } catch (RuntimeException e) {
         restart(failed(null, e), true);
         continue;
@@ -54,9 +58,16 @@ final class LineStage extends SinkCall implements Stage {
           context.close(CloseReason.SHUTDOWN_TIMEOUT);
           return;
         }
-        buffer.releaseIfEmpty();
+        lines = requireNonNull(buffer);
+        boolean partial = lines.hasPartialLine();
+        if (partial) {
+          lines.releaseIfEmpty();
+        } else {
+          scope.spareLineBuffer(lines);
+          buffer = null;
+        }
         // A partial line left now began in this read if a line ended in it, else earlier.
-        context.clock().partial(buffer.hasPartialLine(), ended);
+        context.clock().partial(partial, ended);
         return;
       }
       ended = true;
@@ -67,13 +78,18 @@ final class LineStage extends SinkCall implements Stage {
   /** Delivers the unterminated tail, if any. */
   @Override
   public void endOfStream() {
-    int event = buffer.finish();
+    LineBuffer lines = buffer;
+    if (lines == null) {
+      return;
+    }
+    int event = lines.finish();
     if (event != LineBuffer.NONE) {
       handle(event);
     }
   }
 
   private void handle(int event) {
+    LineBuffer buffer = requireNonNull(this.buffer);
     if (event == LineBuffer.TOO_LONG) {
       scope.counters.add(Counter.TOO_LONG, 1);
       long length = buffer.tooLongLength();
@@ -106,7 +122,7 @@ final class LineStage extends SinkCall implements Stage {
   private void restart(SinkCall.Outcome outcome, boolean resync) {
     switch (outcome) {
       case DELIVERED -> {}
-      case FAILED -> buffer = buffer.restart(resync);
+      case FAILED -> buffer = requireNonNull(buffer).restart(resync);
       case RESTART_LIMIT -> context.close(CloseReason.RESTART_LIMIT);
       case CRASHED -> context.close(CloseReason.SERVER_ERROR);
     }
@@ -124,7 +140,8 @@ final class LineStage extends SinkCall implements Stage {
 
   @Override
   public boolean holdsPartialInput() {
-    return buffer.hasPartialLine();
+    LineBuffer lines = buffer;
+    return lines != null && lines.hasPartialLine();
   }
 
   @Override

@@ -36,7 +36,9 @@ class SinkCall {
   /**
    * What the sink calls of one I/O loop (or of one {@link SinkQueue}) share, so that each call
    * holds one reference to it: the settings, the counters, the sink, and whether {@code close()}
-   * gave up on them (then they report nothing).
+   * gave up on them (then they report nothing). A loop's scope also keeps one spare {@link
+   * LineBuffer} for its {@link LineStage}s: a connection holds a line buffer only while a line of
+   * it is partial, so an idle one holds none; the loop's thread alone takes and gives it.
    */
   static final class Scope {
     final Settings settings;
@@ -46,6 +48,8 @@ class SinkCall {
     final @Nullable ByteLineSink byteSink;
     final Charset charset;
 
+    private @Nullable LineBuffer spare;
+
     Scope(Settings settings, Counters counters, BooleanSupplier givenUp) {
       this.settings = settings;
       this.counters = counters;
@@ -53,6 +57,23 @@ class SinkCall {
       this.stringSink = settings.sink().stringSink();
       this.byteSink = settings.sink().byteSink();
       this.charset = settings.framing().charset();
+    }
+
+    /** An empty line buffer for a read: the spare, else a new one. */
+    LineBuffer takeLineBuffer() {
+      LineBuffer buffer = spare;
+      if (buffer != null) {
+        spare = null;
+        return buffer;
+      }
+      Settings.Framing framing = settings.framing();
+      return new LineBuffer(framing.maxLineLength(), framing.delimiter());
+    }
+
+    /** A line buffer that holds no partial line, given back after a read. */
+    void spareLineBuffer(LineBuffer buffer) {
+      buffer.releaseIfEmpty();
+      spare = buffer;
     }
   }
 
