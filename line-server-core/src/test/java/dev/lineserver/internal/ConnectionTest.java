@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
@@ -32,99 +31,8 @@ final class ConnectionTest {
   private final List<Runnable> sinkTasks = new ArrayList<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocate(IoLoop.READ_BUFFER_SIZE);
 
-  /** The loop's side, with no thread: tasks run at once, the rest is recorded. */
-  private final class Loop implements Connection.Loop {
-    final Settings settings;
-    final Services services;
-    final Counters counters = new Counters();
-    final SinkQueue.Chunk chunk = new SinkQueue.Chunk();
-    final List<Connection> paused = new ArrayList<>();
-    final List<Connection> closed = new ArrayList<>();
-    boolean pastDrainDeadline;
-
-    Loop(Settings settings) {
-      this.settings = settings;
-      this.services =
-          new Services(
-              new Admission(Integer.MAX_VALUE, Integer.MAX_VALUE, false, AddressRanges.ALL),
-              new Budget(settings.sink().maxPendingBytes()),
-              null,
-              new Reports());
-    }
-
-    @Override
-    public Settings settings() {
-      return settings;
-    }
-
-    @Override
-    public Services services() {
-      return services;
-    }
-
-    @Override
-    public Counters counters() {
-      return counters;
-    }
-
-    @Override
-    public ByteBuffer splittable(ByteBuffer read) {
-      return read;
-    }
-
-    @Override
-    public ByteBuffer plaintextBuffer() {
-      throw new AssertionError("no TLS here");
-    }
-
-    @Override
-    public SinkQueue.Chunk chunk() {
-      return chunk;
-    }
-
-    @Override
-    public BooleanSupplier abandoned() {
-      return () -> false;
-    }
-
-    @Override
-    public SinkCall.Scope sinkScope() {
-      return new SinkCall.Scope(settings, counters, abandoned());
-    }
-
-    @Override
-    public boolean isPastDrainDeadline() {
-      return pastDrainDeadline;
-    }
-
-    @Override
-    public boolean isRunning() {
-      return true;
-    }
-
-    @Override
-    public void execute(Runnable task) {
-      task.run();
-    }
-
-    @Override
-    public void paused(Connection connection) {
-      paused.add(connection);
-    }
-
-    @Override
-    public void retryLater(Connection connection) {
-      throw new AssertionError("no refusing executor here");
-    }
-
-    @Override
-    public void connectionClosed(Connection connection) {
-      closed.add(connection);
-    }
-  }
-
-  private Loop loop(ProxyProtocol proxy, @Nullable Executor executor, long maxPendingBytes) {
-    return new Loop(
+  private LoopProbe loop(ProxyProtocol proxy, @Nullable Executor executor, long maxPendingBytes) {
+    return new LoopProbe(
         new Settings(
             new Settings.Listen(0, null, null, 50),
             1,
@@ -139,7 +47,7 @@ final class ConnectionTest {
             null));
   }
 
-  private Connection open(Loop loop) {
+  private Connection open(LoopProbe loop) {
     Connection connection = new Connection(transport, StageProbe.REMOTE_PEER.get(), loop);
     connection.open();
     return connection;
@@ -158,7 +66,7 @@ final class ConnectionTest {
 
   @Test
   void plain_opensAtOnce_deliversLines_andAtEofTheTail_thenClosed() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     verify(listener).connectionOpened(any());
 
@@ -177,7 +85,7 @@ final class ConnectionTest {
 
   @Test
   void proxy_handshakingUntilTheHeader_thenOpen() {
-    Loop loop = loop(ProxyProtocol.REQUIRED, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.REQUIRED, null, 0);
     Connection connection = open(loop);
     transport.send("PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r");
     connection.onReadable(readBuffer);
@@ -191,7 +99,7 @@ final class ConnectionTest {
 
   @Test
   void proxy_headerLate_abortedWithTimeout_neverReportedClosed() {
-    Loop loop = loop(ProxyProtocol.REQUIRED, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.REQUIRED, null, 0);
     Connection connection = open(loop);
     transport.send("PROXY TCP4");
     connection.onReadable(readBuffer);
@@ -212,7 +120,7 @@ final class ConnectionTest {
 
   @Test
   void optionalProxy_quietAtTheDeadline_plain() {
-    Loop loop = loop(ProxyProtocol.OPTIONAL, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OPTIONAL, null, 0);
     Connection connection = open(loop);
     transport.send("PRO");
     connection.onReadable(readBuffer);
@@ -228,7 +136,7 @@ final class ConnectionTest {
 
   @Test
   void idle_closedWithIdleTimeout() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     connection.checkTimeouts(System.nanoTime() + IDLE, readBuffer);
     verify(listener).connectionClosed(any(), eq(CloseReason.IDLE_TIMEOUT));
@@ -236,7 +144,7 @@ final class ConnectionTest {
 
   @Test
   void idle_bytesWaitingInTheSocket_readFirstAndNotTimedOut() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     transport.send("late\n");
     connection.checkTimeouts(System.nanoTime() + IDLE, readBuffer);
@@ -246,7 +154,7 @@ final class ConnectionTest {
 
   @Test
   void budgetSpent_pausesReading_clockStill_resumes() {
-    Loop loop = loop(ProxyProtocol.OFF, sinkTasks::add, 1);
+    LoopProbe loop = loop(ProxyProtocol.OFF, sinkTasks::add, 1);
     Connection connection = open(loop);
     transport.send("a\n");
     connection.onReadable(readBuffer); // queues "a": the budget of 1 byte is spent
@@ -268,7 +176,7 @@ final class ConnectionTest {
 
   @Test
   void drain_quietWithAPartialLine_waits_thenCutAtTheDeadline() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     transport.send("whole\npart");
     long start = System.nanoTime();
@@ -284,7 +192,7 @@ final class ConnectionTest {
 
   @Test
   void drain_quietAndNothingPartial_serverClose() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     transport.send("whole\n");
     long start = System.nanoTime();
@@ -296,7 +204,7 @@ final class ConnectionTest {
 
   @Test
   void drain_pastTheDeadline_readsNothingMore() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     loop.pastDrainDeadline = true;
     transport.send("never\n");
@@ -307,7 +215,7 @@ final class ConnectionTest {
 
   @Test
   void close_twice_reportedOnce() {
-    Loop loop = loop(ProxyProtocol.OFF, null, 0);
+    LoopProbe loop = loop(ProxyProtocol.OFF, null, 0);
     Connection connection = open(loop);
     connection.close(CloseReason.PEER_RESET);
     connection.close(CloseReason.SERVER_CLOSE);
