@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.lineserver.testing.Client;
 import dev.lineserver.testing.ClientHellos;
 import dev.lineserver.testing.ConnectionLines;
 import dev.lineserver.testing.ConnectionLines.Delivered;
 import dev.lineserver.testing.Lines;
 import dev.lineserver.testing.ListenerEvents;
+import dev.lineserver.testing.LogCapture;
 import dev.lineserver.testing.ServerFixture;
 import dev.lineserver.testing.TestPki;
 import dev.lineserver.testing.Threads;
@@ -21,6 +23,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +35,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -458,5 +468,86 @@ final class TlsTest {
                     .start())
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("clientAuth: REQUIRED without tls (expected: tls(SSLContext) too)");
+  }
+
+  /**
+   * An {@link SSLContext} whose engines fail while {@code failing} is set (a context can fail after
+   * start() made its first engine): only the connection that needed one is lost.
+   */
+  private static SSLContext failingWhile(AtomicBoolean failing) throws Exception {
+    SSLContext real = TestPki.shared().serverContext();
+    SSLContextSpi spi =
+        new SSLContextSpi() {
+          @Override
+          protected void engineInit(
+              @Nullable KeyManager[] km, @Nullable TrustManager[] tm, @Nullable SecureRandom sr) {}
+
+          @Override
+          protected SSLSocketFactory engineGetSocketFactory() {
+            return real.getSocketFactory();
+          }
+
+          @Override
+          protected SSLServerSocketFactory engineGetServerSocketFactory() {
+            return real.getServerSocketFactory();
+          }
+
+          @Override
+          protected SSLEngine engineCreateSSLEngine() {
+            if (failing.get()) {
+              throw new IllegalStateException("no engine now");
+            }
+            return real.createSSLEngine();
+          }
+
+          @Override
+          protected SSLEngine engineCreateSSLEngine(String host, int port) {
+            return engineCreateSSLEngine();
+          }
+
+          @Override
+          protected SSLSessionContext engineGetServerSessionContext() {
+            return real.getServerSessionContext();
+          }
+
+          @Override
+          protected SSLSessionContext engineGetClientSessionContext() {
+            return real.getClientSessionContext();
+          }
+        };
+    return new SSLContext(spi, real.getProvider(), real.getProtocol()) {};
+  }
+
+  @Test
+  void engineFailsForOneConnection_onlyItIsClosed_theLoopServesTheNext() throws Exception {
+    AtomicBoolean failing = new AtomicBoolean();
+    try (LineServer server =
+            fixture.start(
+                fixture
+                    .builder()
+                    .ioThreads(1)
+                    .tls(failingWhile(failing))
+                    .connectionSink(delivered));
+        LogCapture log = new LogCapture()) {
+      failing.set(true);
+      try (Client lost = new Client(server)) {
+        assertThat(lost.awaitServerClose()).isTrue();
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofMillis(TIMEOUT_MILLIS))
+          .until(() -> server.stats().connectionsClosed().get(CloseReason.SERVER_ERROR) == 1L);
+      assertThat(server.stats().connectionsOpen()).isZero();
+      assertThat(log.atLeast(java.util.logging.Level.SEVERE))
+          .anyMatch(r -> r.getMessage().contains("setting up"));
+
+      failing.set(false);
+      SSLSocket client = connect(server, null, "TLSv1.3");
+      try {
+        client.getOutputStream().write("after\n".getBytes(UTF_8));
+        assertThat(delivered.take().line()).isEqualTo("after");
+      } finally {
+        client.close();
+      }
+    }
   }
 }

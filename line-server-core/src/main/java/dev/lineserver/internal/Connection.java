@@ -210,11 +210,16 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       loop.counters().add(Counter.BYTES, n);
       readBuffer.flip();
       head.read(loop.splittable(readBuffer));
-      if (reading == Reading.TLS_TASKS || n < readBuffer.capacity()) {
+      if (reading == Reading.TLS_TASKS || (n < readBuffer.capacity() && !inProxyHeader())) {
         return false;
       }
     }
     return false;
+  }
+
+  /** A short read that left the PROXY header incomplete reads on at once: the rest often waits. */
+  private boolean inProxyHeader() {
+    return phase == Phase.HANDSHAKING && ProxyStage.HANDSHAKE.equals(head.handshake());
   }
 
   /**

@@ -378,7 +378,15 @@ final class IoLoop implements Runnable, Connection.Loop {
         closeUnread(accepted, CloseReason.PEER_RESET);
         continue;
       }
-      Connection connection = new Connection(transport, accepted.peer(), this);
+      Connection connection;
+      try {
+        connection = new Connection(transport, accepted.peer(), this);
+      } catch (RuntimeException e) { // its stages could not be made (say, the TLS engine)
+        Events.LOGGER.log(Level.ERROR, "setting up " + accepted.peer() + " failed", e);
+        transport.close();
+        closeUnread(accepted, CloseReason.SERVER_ERROR);
+        continue;
+      }
       transport.attach(connection);
       synchronized (connections) {
         connection.slot = connections.size();

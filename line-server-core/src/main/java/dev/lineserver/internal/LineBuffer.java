@@ -199,6 +199,7 @@ public final class LineBuffer {
   public void releaseIfEmpty() {
     if (partialLength == 0) {
       partial = EMPTY;
+      lineBytes = EMPTY; // may be the partial array of the last joined line
     }
   }
 

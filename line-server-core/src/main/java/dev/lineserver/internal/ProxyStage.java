@@ -14,6 +14,9 @@ import org.jspecify.annotations.Nullable;
  * null once the header is through.
  */
 final class ProxyStage implements Stage {
+  /** What {@link #handshake} names while the header is incomplete. */
+  static final String HANDSHAKE = "PROXY protocol header";
+
   private final Stage next;
   private final Context context;
   private final Admission admission;
@@ -129,7 +132,7 @@ final class ProxyStage implements Stage {
 
   @Override
   public @Nullable String handshake() {
-    return header != null ? "PROXY protocol header" : next.handshake();
+    return header != null ? HANDSHAKE : next.handshake();
   }
 
   @Override

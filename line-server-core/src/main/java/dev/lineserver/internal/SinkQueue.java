@@ -74,7 +74,7 @@ final class SinkQueue {
   private volatile boolean refused;
   private volatile @Nullable CloseReason failure;
   private @Nullable CloseReason closeReason; // written before the volatile ended
-  private boolean retryDue; // the I/O thread's
+  private boolean retryDue; // the I/O thread's, then close()'s once the loops ended
   private volatile @Nullable Thread runner;
 
   SinkQueue(

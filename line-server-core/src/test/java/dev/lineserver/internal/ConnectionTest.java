@@ -223,4 +223,23 @@ final class ConnectionTest {
     verify(listener, never()).connectionClosed(any(), eq(CloseReason.SERVER_CLOSE));
     assertThat(loop.closed).hasSize(1);
   }
+
+  @Test
+  void proxy_partialHeaderThenEof_readOnInTheSameEvent_fails() {
+    LoopProbe loop = loop(ProxyProtocol.REQUIRED, null, 0);
+    Connection connection = open(loop);
+    transport.send("PROXY TCP4");
+    transport.end();
+    connection.onReadable(readBuffer); // a short read inside the header reads on, and meets EOF
+    assertThat(connection.isClosed()).isTrue();
+    verify(listener).handshakeFailed(any(), any());
+  }
+
+  @Test
+  void proxy_partialHeaderThenNothing_socketReportedEmpty() {
+    LoopProbe loop = loop(ProxyProtocol.REQUIRED, null, 0);
+    Connection connection = open(loop);
+    transport.send("PROXY TCP4");
+    assertThat(connection.onReadable(readBuffer)).isTrue();
+  }
 }

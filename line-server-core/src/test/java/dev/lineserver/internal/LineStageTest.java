@@ -8,6 +8,7 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 
 import dev.lineserver.CloseReason;
+import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
 import java.nio.ByteBuffer;
@@ -147,5 +148,45 @@ final class LineStageTest {
     LineStage stage = stage();
     assertThat(stage.handshake()).isNull();
     assertThat(stage.outbound().hasRemaining()).isFalse();
+  }
+
+  @Test
+  void read_twoConnectionsOfOneLoop_shareTheSpareBufferWithoutMixingTheirLines() {
+    List<Long> tooLong = new ArrayList<>();
+    LineServerListener recording =
+        new LineServerListener() {
+          @Override
+          public void lineTooLong(ConnectionInfo connection, long length) {
+            tooLong.add(length);
+          }
+        };
+    Settings settings =
+        StageProbe.settings(
+            ProxyProtocol.OFF,
+            (connection, line) -> {
+              if (line.startsWith("throw")) {
+                throw new IllegalStateException(line);
+              }
+              lines.add(line);
+            },
+            recording);
+    SinkCall.Scope scope = new SinkCall.Scope(settings, counters, () -> false);
+    LineStage a = new LineStage(new StageProbe(), scope, null);
+    LineStage b = new LineStage(new StageProbe(), scope, null);
+
+    a.read(bytes("a1"));
+    b.read(bytes("b1\n"));
+    a.read(bytes("A\n"));
+    b.read(bytes("b2"));
+    a.read(bytes("a3\nxxxxxxxxxxxxxxxxxxxx")); // a too-long line begins: discarding
+    b.read(bytes("B\nthrow\nb4"));
+    a.read(bytes("yy\nA5"));
+    b.read(bytes("B\n"));
+    a.read(bytes("\n"));
+
+    assertThat(lines).containsExactly("b1", "a1A", "a3", "b2B", "b4B", "A5");
+    assertThat(tooLong).containsExactly(22L);
+    assertThat(a.holdsPartialInput()).isFalse();
+    assertThat(b.holdsPartialInput()).isFalse();
   }
 }

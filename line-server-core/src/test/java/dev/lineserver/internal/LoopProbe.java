@@ -17,6 +17,7 @@ final class LoopProbe implements Connection.Loop {
   final List<Connection> paused = new ArrayList<>();
   final List<Connection> closed = new ArrayList<>();
   boolean pastDrainDeadline;
+  private final SinkCall.Scope sinkScope;
 
   LoopProbe(Settings settings) {
     this.settings = settings;
@@ -26,6 +27,7 @@ final class LoopProbe implements Connection.Loop {
             new Budget(settings.sink().maxPendingBytes()),
             null,
             new Reports());
+    this.sinkScope = new SinkCall.Scope(settings, counters, abandoned());
   }
 
   @Override
@@ -65,7 +67,7 @@ final class LoopProbe implements Connection.Loop {
 
   @Override
   public SinkCall.Scope sinkScope() {
-    return new SinkCall.Scope(settings, counters, abandoned());
+    return sinkScope;
   }
 
   @Override
