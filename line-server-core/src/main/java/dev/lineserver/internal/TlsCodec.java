@@ -185,6 +185,43 @@ final class TlsCodec {
   }
 
   /**
+   * Wraps application bytes from {@code src} into {@link #outbound}, a record at a time, while
+   * another record fits within {@link #MAX_BUFFER} of unsent bytes; returns how many bytes of
+   * {@code src} it took. Takes none before the handshake is through, while the engine's tasks are
+   * out, or after {@link #closeOutbound}. Handshake messages the engine must send first (the answer
+   * to a key update, say) go out before the next record, so they never interleave wrongly; should
+   * the engine ask for its delegated tasks meanwhile, they wait in {@link #takeTasks}. Write {@link
+   * #outbound} to the peer and call again for the rest.
+   */
+  int wrap(ByteBuffer src) throws SSLException {
+    int taken = 0;
+    while (src.hasRemaining()
+        && handshakeDone
+        && tasks == Tasks.NONE
+        && !engine.isOutboundDone()
+        && outbound.remaining() + engine.getSession().getPacketBufferSize() <= MAX_BUFFER) {
+      HandshakeStatus status = engine.getHandshakeStatus();
+      if (status == HandshakeStatus.NEED_WRAP || status == HandshakeStatus.NEED_TASK) {
+        if (!advance(status, wrapBuffer())) {
+          break; // the engine wants to wrap and produced nothing: it waits for the peer
+        }
+        continue; // with its tasks taken, the loop ends: they are for takeTasks()
+      }
+      ByteBuffer scratch = wrapBuffer();
+      scratch.clear();
+      SSLEngineResult result = engine.wrap(src, scratch);
+      scratch.flip();
+      append(scratch);
+      taken += result.bytesConsumed();
+      if (result.getStatus() != SSLEngineResult.Status.OK || result.bytesConsumed() == 0) {
+        break;
+      }
+      advance(result.getHandshakeStatus(), wrapBuffer());
+    }
+    return taken;
+  }
+
+  /**
    * Queues our close_notify into {@link #outbound}; nothing while the engine's tasks run.
    * Idempotent; safe inside {@link Plaintext}.
    */

@@ -559,6 +559,75 @@ final class TlsCodecTest {
         .hasMessageContaining("plaintextBuffer");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void wrap_repliesAfterTheHandshake_reachTheClientExactly_withinTheBound(String protocol)
+      throws Exception {
+    TlsLink link =
+        freshLink(TestPki.shared().serverContext(), clientContext(null), protocol, TlsLink.WHOLE);
+    link.writeLimit(1000); // a slow socket: the unsent bytes pile up
+    link.handshake();
+    byte[] replies = pattern(200_000, 7);
+    ByteBuffer src = ByteBuffer.wrap(replies);
+    for (int round = 0; src.hasRemaining(); round++) {
+      assertThat(round).as("rounds").isLessThan(100_000);
+      link.stage.wrap(src);
+      assertThat(link.stage.outbound().remaining()).isLessThanOrEqualTo(TlsCodec.MAX_BUFFER);
+      link.feedClient();
+    }
+    link.pump();
+    assertThat(link.clientReceived()).isEqualTo(replies);
+    assertThat(link.clientFailure()).isNull();
+  }
+
+  @Test
+  void wrap_beforeTheHandshakeIsThrough_takesNothing() throws Exception {
+    TlsLink link =
+        freshLink(TestPki.shared().serverContext(), clientContext(null), "TLSv1.3", TlsLink.WHOLE);
+    ByteBuffer src = ByteBuffer.wrap("early\n".getBytes(US_ASCII));
+    assertThat(link.stage.wrap(src)).isZero();
+    assertThat(src.remaining()).isEqualTo(6);
+    link.handshake();
+    assertThat(link.stage.wrap(src)).isEqualTo(6);
+    link.pump();
+    assertThat(new String(link.clientReceived(), US_ASCII)).isEqualTo("early\n");
+  }
+
+  @Test
+  void wrap_afterCloseOutbound_takesNothing_andCloseNotifyIsLast() throws Exception {
+    TlsLink link =
+        freshLink(TestPki.shared().serverContext(), clientContext(null), "TLSv1.3", TlsLink.WHOLE);
+    link.handshake();
+    link.stage.wrap(ByteBuffer.wrap("last\n".getBytes(US_ASCII)));
+    link.stage.closeOutbound();
+    assertThat(link.stage.wrap(ByteBuffer.wrap("never\n".getBytes(US_ASCII)))).isZero();
+    link.pump();
+    assertThat(new String(link.clientReceived(), US_ASCII)).isEqualTo("last\n");
+    assertThat(link.client.isInboundDone()).isTrue(); // the close_notify came after the reply
+  }
+
+  @Test
+  void wrap_whileTheClientSendsLines_bothWaysArriveInOrder() throws Exception {
+    TlsLink link =
+        freshLink(TestPki.shared().serverContext(), clientContext(null), "TLSv1.3", TlsLink.WHOLE);
+    link.handshake();
+    StringBuilder sent = new StringBuilder();
+    StringBuilder replied = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      String line = "line " + i + "\n";
+      String reply = "ack " + i + "\n";
+      sent.append(line);
+      replied.append(reply);
+      link.send(line.getBytes(US_ASCII));
+      ByteBuffer src = ByteBuffer.wrap(reply.getBytes(US_ASCII));
+      link.stage.wrap(src);
+      assertThat(src.hasRemaining()).isFalse();
+      link.pump();
+    }
+    assertThat(new String(link.serverReceived(), US_ASCII)).isEqualTo(sent.toString());
+    assertThat(new String(link.clientReceived(), US_ASCII)).isEqualTo(replied.toString());
+  }
+
   /** A link whose client has no peer host, so never resumes: each handshake is a full one. */
   private static TlsLink freshLink(
       SSLContext server, SSLContext client, String protocol, TlsLink.Chunker chunker)
