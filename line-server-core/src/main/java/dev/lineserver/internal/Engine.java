@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One running server: its listening socket, its acceptor and I/O threads, the {@link Services} they
@@ -44,6 +45,7 @@ public final class Engine {
 
   private final AtomicBoolean closing = new AtomicBoolean();
   private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile @Nullable Thread closer; // shuts down for a close() from a server thread
 
   private Engine(
       ServerSocketChannel channel,
@@ -165,9 +167,10 @@ public final class Engine {
     boolean first = closing.compareAndSet(false, true);
     if (isOwnThread(Thread.currentThread()) || Callbacks.isInside(services.budget())) {
       if (first) {
-        Thread closer = new Thread(this::shutdown, "line-server-close");
-        closer.setDaemon(false);
-        closer.start();
+        Thread thread = new Thread(this::shutdown, "line-server-close");
+        thread.setDaemon(false);
+        closer = thread;
+        thread.start();
       }
       return;
     }
@@ -175,6 +178,14 @@ public final class Engine {
       shutdown();
     } else {
       awaitClosed();
+      Thread thread = closer;
+      if (thread != null) {
+        // It counted down and has only to end: once close() returns, no server thread is left.
+        boolean interrupted = join(thread, System.nanoTime() + GRACE_NANOS);
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
   }
 
