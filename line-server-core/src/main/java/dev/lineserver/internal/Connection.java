@@ -219,7 +219,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
 
   /** A short read that left the PROXY header incomplete reads on at once: the rest often waits. */
   private boolean inProxyHeader() {
-    return phase == Phase.HANDSHAKING && ProxyStage.HANDSHAKE.equals(head.handshake());
+    return head instanceof ProxyStage proxy && proxy.inHeader();
   }
 
   /**
@@ -308,10 +308,13 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    * have arrived. While paused, the server stopped reading, not the peer sending: no clock runs.
    */
   void checkTimeouts(long now, ByteBuffer readBuffer) {
-    if (reading == Reading.PAUSED || clock.expired(now) == null) {
+    if (reading == Reading.PAUSED) {
       return;
     }
     CloseReason expired = clock.expired(now);
+    if (expired == null) {
+      return;
+    }
     onReadable(readBuffer);
     if (isClosed() || reading == Reading.PAUSED) {
       return;
@@ -438,12 +441,10 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
     transport.close();
     loop.services().admission().release(peer);
+    loop.connectionClosed(this);
     SinkQueue sinkQueue = queue;
     if (sinkQueue == null) {
       loop.counters().closed(reason);
-    }
-    loop.connectionClosed(this);
-    if (sinkQueue == null) {
       reportClosed(reason, false);
     } else {
       sinkQueue.end(reason); // counted and reported once its last line is through: sinkDone

@@ -14,9 +14,6 @@ import org.jspecify.annotations.Nullable;
  * null once the header is through.
  */
 final class ProxyStage implements Stage {
-  /** What {@link #handshake} names while the header is incomplete. */
-  static final String HANDSHAKE = "PROXY protocol header";
-
   private final Stage next;
   private final Context context;
   private final Admission admission;
@@ -130,9 +127,14 @@ final class ProxyStage implements Stage {
     return next.outbound();
   }
 
+  /** The header is not through yet. */
+  boolean inHeader() {
+    return header != null;
+  }
+
   @Override
   public @Nullable String handshake() {
-    return header != null ? HANDSHAKE : next.handshake();
+    return header != null ? "PROXY protocol header" : next.handshake();
   }
 
   @Override

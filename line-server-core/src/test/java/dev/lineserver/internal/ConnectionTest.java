@@ -48,7 +48,7 @@ final class ConnectionTest {
   }
 
   private Connection open(LoopProbe loop) {
-    Connection connection = new Connection(transport, StageProbe.REMOTE_PEER.get(), loop);
+    Connection connection = new Connection(transport, StageProbe.newPeer(), loop);
     connection.open();
     return connection;
   }

@@ -92,7 +92,7 @@ final class PipelinePropertyTest {
       at += n;
     }
 
-    Connection connection = new Connection(transport, StageProbe.REMOTE_PEER.get(), loop);
+    Connection connection = new Connection(transport, StageProbe.newPeer(), loop);
     connection.open();
     ByteBuffer readBuffer = ByteBuffer.allocate(IoLoop.READ_BUFFER_SIZE);
     for (int events = 0; events < 10_000 && !connection.isClosed(); events++) {

@@ -24,11 +24,7 @@ final class StageProbe implements Stage.Context {
   static final InetSocketAddress REMOTE = new InetSocketAddress("127.0.0.1", 40000);
   static final InetSocketAddress LOCAL = new InetSocketAddress("127.0.0.1", 7000);
 
-  /** A fresh peer from {@link #REMOTE} to {@link #LOCAL}, each call. */
-  static final java.util.function.Supplier<Peer> REMOTE_PEER =
-      () -> new Peer(1, REMOTE, LOCAL, new Reports());
-
-  final Peer peer = REMOTE_PEER.get();
+  final Peer peer = newPeer();
   final ConnectionClock clock;
   final List<String> events = new ArrayList<>();
   final ByteArrayOutputStream toPeer = new ByteArrayOutputStream();
@@ -115,6 +111,11 @@ final class StageProbe implements Stage.Context {
         proxyProtocol,
         new KeepAlive(false, 120, 15, 4),
         null);
+  }
+
+  /** A fresh peer from {@link #REMOTE} to {@link #LOCAL}. */
+  static Peer newPeer() {
+    return new Peer(1, REMOTE, LOCAL, new Reports());
   }
 
   @Override
