@@ -550,4 +550,21 @@ final class TlsTest {
       }
     }
   }
+
+  @Test
+  void handshakeStalledInsideItsFirstRecord_handshakeTimeout_notLineTimeout() throws Exception {
+    try (LineServer server =
+            fixture.start(
+                server()
+                    .lineTimeout(Duration.ofMillis(300))
+                    .handshakeTimeout(Duration.ofMillis(1500)));
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      byte[] hello = ClientHellos.of("TLSv1.3");
+      socket.getOutputStream().write(hello, 0, hello.length / 2);
+      socket.getOutputStream().flush();
+      ListenerEvents.HandshakeFailed failed = events.handshakeFailed.await(f -> true);
+      assertThat(failed.error()).isInstanceOf(TimeoutException.class);
+      assertThat(server.stats().connectionsClosed().get(CloseReason.LINE_TIMEOUT)).isZero();
+    }
+  }
 }

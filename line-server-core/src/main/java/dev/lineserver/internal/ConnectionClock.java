@@ -74,13 +74,14 @@ final class ConnectionClock {
   }
 
   /**
-   * The deadline passed at {@code now}, if any: {@code HANDSHAKE_FAILED} (a handshake's), else
-   * {@code IDLE_TIMEOUT}, else {@code LINE_TIMEOUT}; null if none did. Idle and line timeouts of 0
-   * are off.
+   * The deadline passed at {@code now}, if any: while a handshake is under way, only its own
+   * ({@code HANDSHAKE_FAILED}); after, {@code IDLE_TIMEOUT}, else {@code LINE_TIMEOUT}; null if
+   * none did. Idle and line timeouts of 0 are off.
    */
   @Nullable CloseReason expired(long now) {
-    if (handshakeDeadlineNanos != NONE && now - handshakeDeadlineNanos >= 0) {
-      return CloseReason.HANDSHAKE_FAILED;
+    if (handshakeDeadlineNanos != NONE) {
+      // A handshake under way has its own deadline: no line began, and its end must be reported.
+      return now - handshakeDeadlineNanos >= 0 ? CloseReason.HANDSHAKE_FAILED : null;
     }
     long idle = timeouts.idleNanos();
     if (idle > 0 && now - lastReadNanos >= idle) {

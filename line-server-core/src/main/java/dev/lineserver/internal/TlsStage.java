@@ -45,9 +45,9 @@ final class TlsStage implements Stage, TlsCodec.Plaintext {
       context.close(CloseReason.PEER_EOF);
       return;
     }
-    if (codec.hasPartialRecord()) {
-      context.clock().partial(true, false); // a record begun and not ended counts as a partial line
-    }
+    // A record begun and not ended counts as a partial line; a record completed that carried no
+    // plaintext (a handshake message) ends the mark the line stage would otherwise never clear.
+    context.clock().partial(codec.hasPartialRecord() || next.holdsPartialInput(), false);
     Runnable tasks = codec.takeTasks();
     if (tasks != null && !context.isClosed()) {
       context.runTasks(tasks, this::tasksRan);

@@ -125,4 +125,15 @@ final class ConnectionClockTest {
     assertThat(clock.quietSince(START + 500, START + 600, 200)).isFalse();
     assertThat(clock.quietSince(START + 500, START + 700, 200)).isTrue();
   }
+
+  @Test
+  void expired_handshakeUnderWay_onlyItsDeadlineCounts() {
+    ConnectionClock slow =
+        new ConnectionClock(new Settings.Timeouts(IDLE, LINE, 10 * IDLE, 0), START);
+    slow.handshakeStarted(START);
+    slow.partial(true, false); // half a TLS record of the handshake
+    assertThat(slow.expired(START + LINE)).isNull();
+    assertThat(slow.expired(START + IDLE)).isNull();
+    assertThat(slow.expired(START + 10 * IDLE)).isEqualTo(CloseReason.HANDSHAKE_FAILED);
+  }
 }

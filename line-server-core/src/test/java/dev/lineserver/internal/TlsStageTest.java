@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 final class TlsStageTest {
   private static final int MAX_ROUNDS = 1_000;
 
-  private final StageProbe probe = new StageProbe();
+  private static final long LINE_TIMEOUT = 1_000;
+
+  private final StageProbe probe = new StageProbe(new Settings.Timeouts(0, LINE_TIMEOUT, 0, 0));
   private SSLEngine client;
   private TlsStage stage;
   private final ByteBuffer toServer = ByteBuffer.allocate(64 * 1024);
@@ -165,5 +167,20 @@ final class TlsStageTest {
     stage.read(half); // half a ClientHello: nothing to answer yet
     stage.closed();
     assertThat(stage.outbound().hasRemaining()).isFalse();
+  }
+
+  @Test
+  void read_clientHelloSplitAcrossReads_noPartialLineMarkedOnceTheHandshakeIsThrough()
+      throws Exception {
+    connect();
+    toServer.clear();
+    client.wrap(ByteBuffer.allocate(0), toServer);
+    toServer.flip();
+    stage.read(toServer.duplicate().limit(toServer.limit() / 2)); // half the ClientHello
+    assertThat(probe.clock.expired(LINE_TIMEOUT)).isEqualTo(CloseReason.LINE_TIMEOUT);
+    stage.read(toServer.position(toServer.limit() / 2)); // the rest
+    handshake();
+    assertThat(probe.events).contains("handshakeDone");
+    assertThat(probe.clock.expired(100 * LINE_TIMEOUT)).as("a line timeout while idle").isNull();
   }
 }
