@@ -12,7 +12,10 @@ package dev.lineserver;
  * PROXY header or TLS handshake) is counted and reported to no listener method.
  */
 public enum CloseReason {
-  /** The peer closed its side; an unterminated last line was delivered first. */
+  /**
+   * The peer closed its side; an unterminated last line was delivered first, and what was sent to
+   * the peer before (or, with a sink executor, in reply to its last lines) was written.
+   */
   PEER_EOF,
   /**
    * The peer reset the connection, reading from or writing to it failed, or TLS failed on it after
@@ -57,6 +60,17 @@ public enum CloseReason {
    * or {@code connectionClosed}.
    */
   MAX_CONNECTIONS_PER_ADDRESS,
+  /**
+   * The application closed the connection: {@link ConnectionInfo#close()} (once what was queued for
+   * the peer was written) or {@link ConnectionInfo#closeNow()}.
+   */
+  APPLICATION_CLOSE,
+  /**
+   * The peer did not read what was sent to it: its send queue was full with {@link
+   * SendQueueFull#CLOSE}, or it was closing and had not read its queued bytes within {@code
+   * shutdownTimeout}. What it had not read is dropped ({@link LineServerStats#sendBytesDropped()}).
+   */
+  SLOW_READER,
   /**
    * The connection's sink threw an {@link Error} ({@link LineServerListener#sinkError}), its sink
    * executor was shut down, or the I/O thread serving it died of an error of a failing JVM; see the

@@ -83,6 +83,23 @@ public final class LineServer implements AutoCloseable {
   }
 
   /**
+   * The open connection with this {@link ConnectionInfo#id()}, or {@code null} if none is (not
+   * opened yet, closed, or never of this server): how a dispatcher finds a vehicle it sends a
+   * command to. Safe from any thread; a hash lookup.
+   */
+  public @Nullable ConnectionInfo connection(long id) {
+    return engine.connection(id);
+  }
+
+  /**
+   * The connections open now (opened and not yet closed or closing), a snapshot in no particular
+   * order; from any thread.
+   */
+  public List<ConnectionInfo> connections() {
+    return engine.connections();
+  }
+
+  /**
    * Stops the server gracefully. At once: stops accepting and releases the port, after taking the
    * connections already waiting in the kernel's backlog. Then drains: every complete line read from
    * a connection, and every one still arriving, is delivered exactly once, and each connection is
@@ -157,6 +174,8 @@ public final class LineServer implements AutoCloseable {
     private @Nullable ConnectionLineSink stringSink;
     private @Nullable ByteLineSink byteSink;
     private LineServerListener listener = new LineServerListener() {};
+    private int maxSendQueueBytes = 64 * 1024;
+    private SendQueueFull sendQueueFull = SendQueueFull.CLOSE;
 
     private Builder() {}
 
@@ -514,6 +533,29 @@ public final class LineServer implements AutoCloseable {
       }
     }
 
+    /**
+     * The most bytes a connection holds that were sent to its peer ({@link ConnectionInfo#send})
+     * and not yet written, because the peer reads slowly or not at all; 64 KiB by default. A send
+     * that would pass it returns {@link SendResult#FULL} and {@link #sendQueueFull} says what
+     * follows. Besides these bytes, a connection's queue holds at most 16 KiB of buffers being
+     * filled, and with TLS its records being written (up to 34 KiB); one that never sent holds
+     * nothing.
+     */
+    public Builder maxSendQueueBytes(int maxSendQueueBytes) {
+      this.maxSendQueueBytes = checkRange("maxSendQueueBytes", maxSendQueueBytes, 1, 1 << 30);
+      return this;
+    }
+
+    /**
+     * What happens to a connection whose send queue is full: {@link SendQueueFull#CLOSE} (the
+     * default) closes it as a {@link CloseReason#SLOW_READER}, {@link SendQueueFull#REFUSE} keeps
+     * it and refuses the sends until its peer has read.
+     */
+    public Builder sendQueueFull(SendQueueFull sendQueueFull) {
+      this.sendQueueFull = Objects.requireNonNull(sendQueueFull, "sendQueueFull");
+      return this;
+    }
+
     /** Observes connections and problems; by default every event is logged (see the interface). */
     public Builder listener(LineServerListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -570,7 +612,8 @@ public final class LineServer implements AutoCloseable {
                   keepAliveCount),
               sslContext == null
                   ? null
-                  : new Settings.TlsSettings(sslContext, clientAuth, tlsThreads));
+                  : new Settings.TlsSettings(sslContext, clientAuth, tlsThreads),
+              new Settings.Sending(maxSendQueueBytes, sendQueueFull));
       Log.load(); // with the engine's preparations for running out of file descriptors
       return new LineServer(Engine.start(settings));
     }

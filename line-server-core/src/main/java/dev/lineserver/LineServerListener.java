@@ -146,6 +146,28 @@ public interface LineServerListener {
   }
 
   /**
+   * A send to the connection found its send queue full: its peer has not read {@code
+   * maxSendQueueBytes} of bytes sent to it. That send returned {@link SendResult#FULL}; with {@link
+   * SendQueueFull#CLOSE} the connection is closing as a {@link CloseReason#SLOW_READER}. Called on
+   * the connection's I/O thread, once each time the queue fills: sends refused until the peer has
+   * read are counted in {@link LineServerStats#sendsRefused()}, not reported one by one. The
+   * default logs at WARNING, at most once a second, counting the ones it left out.
+   *
+   * @param queuedBytes the bytes sent and not yet written when the send was refused
+   */
+  default void sendQueueFull(ConnectionInfo connection, int queuedBytes) {
+    Reports.of(connection)
+        .sendQueueFull
+        .log(
+            Level.WARNING,
+            () ->
+                "send queue full ("
+                    + queuedBytes
+                    + " bytes not read by the peer) on "
+                    + Log.describe(connection));
+  }
+
+  /**
    * A connection was refused by a connection limit or the allow/deny ranges: it was accepted and
    * reset at once, before any buffer was allocated for it, so the client's next read or write
    * fails. With the PROXY protocol, the ranges are checked again against the client its header

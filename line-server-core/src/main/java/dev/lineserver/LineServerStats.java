@@ -26,6 +26,13 @@ import java.util.Map;
  *     still queued when {@code close()} gave up on a sink that did not return
  * @param partialLinesDropped partial lines dropped because their connection closed before their
  *     peer ended them: timeouts, resets, and {@code close()}'s shutdown timeout
+ * @param bytesSent bytes written to connections: what was sent, with TLS its records and the
+ *     handshakes
+ * @param sendsRefused sends that returned {@link SendResult#FULL}: the connection's send queue was
+ *     full
+ * @param sendBytesDropped bytes queued by a send and never written, because their connection failed
+ *     first: reset, {@link CloseReason#SLOW_READER}, {@link ConnectionInfo#closeNow()} or the
+ *     shutdown timeout
  * @param connectionsClosed closed connections by reason; every reason is present
  */
 public record LineServerStats(
@@ -41,6 +48,9 @@ public record LineServerStats(
     long sinkPendingBytes,
     long linesDropped,
     long partialLinesDropped,
+    long bytesSent,
+    long sendsRefused,
+    long sendBytesDropped,
     Map<CloseReason, Long> connectionsClosed) {
 
   public LineServerStats {

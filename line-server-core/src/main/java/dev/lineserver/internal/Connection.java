@@ -5,11 +5,21 @@ import static java.util.Objects.requireNonNull;
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.RefusalReason;
+import dev.lineserver.SendQueueFull;
+import dev.lineserver.SendResult;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -18,13 +28,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted socket, the unit that fails and restarts alone: its {@link Transport}, its pipeline
- * of {@link Stage}s (assembled by {@link Pipeline}), its {@link ConnectionClock}, and, with a sink
- * executor, its {@link SinkQueue}. Its I/O thread alone calls it, but for the {@link
- * SinkQueue.Owner} methods. The close reason is decided in {@link #close} (a sink failing on a line
- * queued before may still change it) and reported once the last line is through. Its phase:
+ * of {@link Stage}s (assembled by {@link Pipeline}), its {@link ConnectionClock}, with a sink
+ * executor its {@link SinkQueue}, and once the application sent to it its {@link Outbox}. Its I/O
+ * thread alone calls it, but for the sends (from any thread, under this object's lock) and the
+ * {@link SinkQueue.Owner} methods. The close reason is decided in {@link #close} (a sink failing on
+ * a line queued before may still change it) and reported once the last line is through. Its phase:
  *
  * <pre>
  *   HANDSHAKING ──(each stage's handshake through: connectionOpened)──▶ OPEN ──(close)──▶ CLOSED
+ *        │                                                   (orderly) │           ▲
+ *        │                         CLOSING: reads nothing, the sink's ◀┘           │
+ *        │                         last lines and every send written ──────────────┘
  *        └──(failed, refused, timed out, ended or drained first)──▶ ABORTED (reported elsewhere)
  * </pre>
  *
@@ -68,6 +82,17 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     /** Runs {@code task} on the loop's thread; from any thread. */
     void execute(Runnable task);
 
+    /** True on the loop's own thread. */
+    boolean inLoop();
+
+    /** Flushes the connection's sends once the loop is through its ready sockets; loop thread. */
+    void flushSoon(Connection connection);
+
+    /**
+     * The connection is closing: close it as {@link Connection#closingExpired} past the deadline.
+     */
+    void closing(Connection connection);
+
     /** The connection paused reading: resume it when the budget is released. */
     void paused(Connection connection);
 
@@ -83,6 +108,8 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     HANDSHAKING,
     /** Opened: lines flow. */
     OPEN,
+    /** Closed in an orderly way: reads nothing, waits for the sink's last lines and its sends. */
+    CLOSING,
     /** Closed after it opened: {@code connectionClosed} follows its last line. */
     CLOSED,
     /** Closed before it opened: refused, failed or ended; never reported as closed. */
@@ -97,6 +124,19 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     TLS_TASKS
   }
 
+  /**
+   * The close reasons that leave a connection time to write what it was sent; made with the class,
+   * as a switch's lookup class would be loaded at the first close, which may find no descriptor.
+   */
+  private static final Set<CloseReason> ORDERLY =
+      EnumSet.of(
+          CloseReason.PEER_EOF,
+          CloseReason.IDLE_TIMEOUT,
+          CloseReason.LINE_TIMEOUT,
+          CloseReason.RESTART_LIMIT,
+          CloseReason.SERVER_CLOSE,
+          CloseReason.APPLICATION_CLOSE);
+
   /** Reads per readiness event before the I/O thread turns to its other connections. */
   private static final int MAX_READS_PER_EVENT = 16;
 
@@ -109,6 +149,11 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   private Phase phase = Phase.HANDSHAKING;
   private Reading reading = Reading.ON;
   int slot = -1; // the loop's index of this connection while registered
+  private volatile @Nullable Outbox outbox; // made under the lock at the first send
+  private @Nullable CloseReason closing; // the reason decided by close; guarded by this
+  private boolean sendsSealed; // guarded by this: no send is taken any more
+  private boolean sinkFinished; // guarded by this: the sink queue's last line is through
+  private boolean socketClosed; // guarded by this
 
   Connection(Transport transport, Peer peer, Loop loop) {
     this.transport = transport;
@@ -153,8 +198,14 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     return clock;
   }
 
+  /** True once the connection closed or began closing: nothing more is read or handed on. */
   @Override
   public boolean isClosed() {
+    return phase != Phase.HANDSHAKING && phase != Phase.OPEN;
+  }
+
+  /** True once the socket is closed. */
+  private boolean isGone() {
     return phase == Phase.CLOSED || phase == Phase.ABORTED;
   }
 
@@ -165,6 +216,8 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
     phase = Phase.OPEN;
     clock.handshakesDone();
+    peer.attach(this);
+    loop.services().registry().add(peer);
     LineServerListener listener = loop.settings().listener();
     Events.report(() -> listener.connectionOpened(peer));
   }
@@ -222,36 +275,251 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     return head instanceof ProxyStage proxy && proxy.inHeader();
   }
 
+  /** Writes at most this much at a time before the I/O thread turns to its other connections. */
+  private static final int MAX_WRITE_PER_FLUSH = 1024 * 1024;
+
   /**
-   * Writes what the pipeline has for the peer; what the socket does not take waits for OP_WRITE.
+   * Writes what the pipeline has for the peer: the stages' own bytes (TLS records) and the sends,
+   * through them. What the socket does not take waits for OP_WRITE. While closing, closes once all
+   * is written.
    */
   @Override
   public boolean flush() {
-    ByteBuffer out = head.outbound();
+    boolean done;
     try {
-      while (out.hasRemaining()) {
-        if (transport.write(out) == 0) {
-          if (!isClosed()) {
-            transport.writeInterest(true);
-          }
-          return true;
-        }
-      }
+      done = write();
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
-      close(CloseReason.PEER_RESET);
+      // While closing, the peer that left is the end of the wait: the reason stands.
+      CloseReason reason = phase == Phase.CLOSING ? closingReason() : CloseReason.PEER_RESET;
+      terminate(reason);
       return false;
     }
-    if (!isClosed()) {
-      transport.writeInterest(false);
+    if (done && phase == Phase.CLOSING) {
+      closeIfFlushed();
     }
-    return true;
+    return !isGone();
+  }
+
+  /** True if the pipeline has nothing left that it can write now; false if the socket is full. */
+  private boolean write() throws IOException {
+    int budget = MAX_WRITE_PER_FLUSH;
+    while (true) {
+      ByteBuffer out = head.outbound();
+      if (isGone()) {
+        return true; // a stage failed making its bytes
+      }
+      if (!out.hasRemaining()) {
+        transport.writeInterest(false);
+        return true;
+      }
+      int n = transport.write(out);
+      loop.counters().add(Counter.BYTES_SENT, n);
+      if (out.hasRemaining()) {
+        transport.writeInterest(true);
+        return false;
+      }
+      budget -= n;
+      if (budget <= 0) {
+        loop.flushSoon(this); // the rest after the loop's other connections
+        return false;
+      }
+    }
   }
 
   /** The socket can take bytes again. */
   void onWritable() {
-    if (!isClosed()) {
+    if (!isGone()) {
       flush();
+    }
+  }
+
+  /** The loop's flush of what was sent since the last one. */
+  void flushSends() {
+    if (!isGone()) {
+      flush();
+    }
+  }
+
+  /** What the application sent, next to write, for the last stage's {@link Stage#outbound}. */
+  @Override
+  public ByteBuffer sends() {
+    Outbox box = outbox;
+    return box == null ? Stage.NO_BYTES : box.next();
+  }
+
+  // ---- Sending: from any thread ----
+
+  /** Queues a copy of {@code length} bytes of {@code bytes} from index {@code offset}. */
+  SendResult send(ByteBuffer bytes, int offset, int length) {
+    checkLength(length);
+    Outbox box = outbox();
+    return box == null ? SendResult.CLOSED : sent(box, box.append(bytes, offset, length));
+  }
+
+  /** Queues {@code text} in the server's charset, then with {@code line} the delimiter. */
+  SendResult send(CharSequence text, boolean line) {
+    Settings.Framing framing = loop.settings().framing();
+    Charset charset = framing.charset();
+    if (isAsciiCompatible(charset) && isAscii(text)) {
+      checkLength(text.length() + (line ? 1L : 0L));
+      Outbox box = outbox();
+      return box == null
+          ? SendResult.CLOSED
+          : sent(box, box.appendAscii(text, framing.delimiter(), line));
+    }
+    ByteBuffer encoded = encode(text, charset, line ? 1 : 0);
+    if (line) {
+      encoded.put(framing.delimiter());
+    }
+    encoded.flip();
+    return send(encoded, 0, encoded.limit());
+  }
+
+  private static boolean isAsciiCompatible(Charset charset) {
+    return charset == StandardCharsets.UTF_8
+        || charset == StandardCharsets.US_ASCII
+        || charset == StandardCharsets.ISO_8859_1;
+  }
+
+  private static boolean isAscii(CharSequence text) {
+    for (int i = 0, n = text.length(); i < n; i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@code text} encoded strictly, with room for {@code extra} bytes more; in write mode. */
+  private ByteBuffer encode(CharSequence text, Charset charset, int extra) {
+    int max = loop.settings().sending().maxQueueBytes();
+    CharsetEncoder encoder =
+        charset
+            .newEncoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    long worst = (long) Math.ceil(text.length() * (double) encoder.maxBytesPerChar()) + extra;
+    ByteBuffer out = ByteBuffer.allocate((int) Math.min(worst, max + 1L));
+    CharBuffer in = CharBuffer.wrap(text);
+    CoderResult result = encoder.encode(in, out, true);
+    if (!result.isError() && !result.isOverflow()) {
+      result = encoder.flush(out);
+    }
+    if (result.isError()) {
+      throw new IllegalArgumentException(
+          "send: "
+              + (result.isMalformed() ? "malformed text (an unpaired surrogate?)" : "a character")
+              + " at index "
+              + in.position()
+              + " cannot be encoded in "
+              + charset);
+    }
+    if (result.isOverflow() || out.position() + extra > max) {
+      throw new IllegalArgumentException(
+          "send: more than "
+              + max
+              + " bytes encoded (expected: 0.."
+              + max
+              + ", maxSendQueueBytes)");
+    }
+    return out;
+  }
+
+  private void checkLength(long length) {
+    int max = loop.settings().sending().maxQueueBytes();
+    if (length > max) {
+      throw new IllegalArgumentException(
+          "send: " + length + " bytes (expected: 0.." + max + ", maxSendQueueBytes)");
+    }
+  }
+
+  /** The send queue, made at the first send; null once sends are sealed. */
+  private @Nullable Outbox outbox() {
+    Outbox box = outbox;
+    if (box != null) {
+      return box; // it refuses sends itself once sealed
+    }
+    synchronized (this) {
+      if (sendsSealed) {
+        return null;
+      }
+      box = outbox;
+      if (box == null) {
+        outbox = box = new Outbox(loop.settings().sending().maxQueueBytes());
+      }
+      return box;
+    }
+  }
+
+  private SendResult sent(Outbox box, int outcome) {
+    switch (outcome) {
+      case Outbox.QUEUED:
+        return SendResult.QUEUED;
+      case Outbox.QUEUED_WAKE:
+        if (loop.inLoop()) {
+          loop.flushSoon(this);
+        } else {
+          loop.execute(this::flushSends);
+        }
+        return SendResult.QUEUED;
+      case Outbox.FULL_FIRST:
+        boolean closes = loop.settings().sending().whenFull() == SendQueueFull.CLOSE;
+        if (closes) {
+          box.seal(); // later sends are refused as to a closed connection
+        }
+        int queued = box.size();
+        loop.execute(() -> queueFull(queued, closes));
+        loop.counters().addShared(Counter.SENDS_REFUSED, 1);
+        return SendResult.FULL;
+      case Outbox.FULL:
+        loop.counters().addShared(Counter.SENDS_REFUSED, 1);
+        return SendResult.FULL;
+      default:
+        return SendResult.CLOSED;
+    }
+  }
+
+  /**
+   * On the I/O thread, after a send found the queue full: reports, and closes if the policy says.
+   */
+  private void queueFull(int queued, boolean closes) {
+    if (isGone()) {
+      return;
+    }
+    LineServerListener listener = loop.settings().listener();
+    Events.report(() -> listener.sendQueueFull(peer, queued));
+    if (closes) {
+      terminate(CloseReason.SLOW_READER);
+    }
+  }
+
+  /** {@code ConnectionInfo.close()} and {@code closeNow()}: from any thread. */
+  void closeByApplication(boolean now) {
+    if (loop.inLoop()) {
+      closeByApplicationHere(now);
+    } else {
+      loop.execute(() -> closeByApplicationHere(now));
+    }
+  }
+
+  private void closeByApplicationHere(boolean now) {
+    if (!now) {
+      close(CloseReason.APPLICATION_CLOSE);
+    } else if (!isGone()) {
+      terminate(phase == Phase.CLOSING ? closingReason() : CloseReason.APPLICATION_CLOSE);
+    }
+  }
+
+  /** For the closer, giving up on this connection's loop: no send is taken any more. */
+  void sealSends() {
+    Outbox box;
+    synchronized (this) {
+      sendsSealed = true;
+      box = outbox;
+    }
+    if (box != null) {
+      box.seal();
     }
   }
 
@@ -263,7 +531,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
             tasks,
             loop::execute,
             failure -> {
-              if (isClosed()) {
+              if (isGone()) {
                 return;
               }
               setReading(Reading.ON);
@@ -308,7 +576,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    * have arrived. While paused, the server stopped reading, not the peer sending: no clock runs.
    */
   void checkTimeouts(long now, ByteBuffer readBuffer) {
-    if (reading == Reading.PAUSED) {
+    if (reading == Reading.PAUSED || isClosed()) {
       return;
     }
     CloseReason expired = clock.expired(now);
@@ -366,12 +634,15 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    * when its peer ended it.
    */
   void drainStep(long now, long drainStart, boolean late, ByteBuffer readBuffer) {
-    if (isClosed()) {
+    if (isGone()) {
       return;
     }
     if (late) {
       close(CloseReason.SHUTDOWN_TIMEOUT);
       return;
+    }
+    if (phase == Phase.CLOSING) {
+      return; // writing what it was sent: reads nothing
     }
     if (reading == Reading.PAUSED) {
       return;
@@ -416,19 +687,128 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   }
 
   /**
-   * Closes the socket; no line is read after this, and a partial line is dropped (counted).
-   * Idempotent. Lines already queued for a sink on an executor are still delivered (but after a
-   * restart limit or a sink's error), and the closed event follows them.
+   * Closes the connection: no line is read after this, and a partial line is dropped (counted).
+   * Idempotent. An opened connection that closes in an orderly way ({@link #isOrderly}) with
+   * something still to send, or with a sink executor, is {@code CLOSING} first: it writes its
+   * sends, and the sink's replies to the lines already queued for it, then closes the socket
+   * ({@link #closeIfFlushed}); a failure while it closes ends the wait. Lines already queued for a
+   * sink executor are still delivered (but after a restart limit or a sink's error), and the closed
+   * event follows them.
    */
   @Override
   public void close(CloseReason reason) {
+    if (phase == Phase.CLOSING) {
+      if (!isOrderly(reason)) {
+        terminate(reason);
+      }
+      return;
+    }
     if (isClosed()) {
       return;
     }
-    boolean wasOpen = phase == Phase.OPEN;
-    phase = wasOpen ? Phase.CLOSED : Phase.ABORTED;
-    if (wasOpen && head.holdsPartialInput()) {
+    if (phase == Phase.OPEN && isOrderly(reason) && (queue != null || hasUnsent())) {
+      startClosing(reason);
+    } else {
+      terminate(reason);
+    }
+  }
+
+  /** The reasons that leave the connection time to write what it was sent. */
+  private static boolean isOrderly(CloseReason reason) {
+    return ORDERLY.contains(reason);
+  }
+
+  private boolean hasUnsent() {
+    Outbox box = outbox;
+    return box != null && !box.isEmpty();
+  }
+
+  private void startClosing(CloseReason reason) {
+    if (head.holdsPartialInput()) {
       loop.counters().addShared(Counter.PARTIAL_LINES_DROPPED, 1);
+    }
+    phase = Phase.CLOSING;
+    synchronized (this) {
+      closing = reason;
+      sinkFinished = queue == null;
+    }
+    transport.readInterest(false);
+    loop.services().registry().remove(peer); // no longer open for a lookup; sends still go
+    loop.closing(this);
+    SinkQueue sinkQueue = queue;
+    if (sinkQueue != null) {
+      sinkQueue.end(reason); // its last line then calls sinkDone, which comes back here
+    }
+    flush();
+    closeIfFlushed();
+  }
+
+  /**
+   * While closing: once the sink's last line is through, takes no more sends, and once everything
+   * was written, closes the socket.
+   */
+  private void closeIfFlushed() {
+    if (phase != Phase.CLOSING) {
+      return;
+    }
+    synchronized (this) {
+      if (!sinkFinished) {
+        return;
+      }
+    }
+    sealSends();
+    boolean done;
+    try {
+      done = write();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
+      done = true; // the peer left: what it did not read is dropped
+    }
+    if (done && !isGone()) {
+      terminate(closingReason());
+    }
+  }
+
+  /**
+   * The closing connection's time ({@code shutdownTimeout}) is up: what it has not written is
+   * dropped, and if that is anything, its peer did not read: a slow reader.
+   */
+  void closingExpired() {
+    if (phase == Phase.CLOSING) {
+      terminate(hasUnsent() ? CloseReason.SLOW_READER : closingReason());
+    }
+  }
+
+  private synchronized CloseReason closingReason() {
+    return requireNonNull(closing);
+  }
+
+  /** Closes the socket now: what was not written is dropped (counted). */
+  private void terminate(CloseReason reason) {
+    boolean wasClosing = phase == Phase.CLOSING;
+    boolean wasOpen = phase == Phase.OPEN || wasClosing;
+    if (phase == Phase.OPEN && head.holdsPartialInput()) {
+      loop.counters().addShared(Counter.PARTIAL_LINES_DROPPED, 1);
+    }
+    phase = wasOpen ? Phase.CLOSED : Phase.ABORTED;
+    Outbox box;
+    boolean sinkDoneAlready;
+    synchronized (this) {
+      closing = reason;
+      sendsSealed = true;
+      socketClosed = true;
+      box = outbox;
+      sinkDoneAlready = sinkFinished && queue != null;
+    }
+    if (box != null) {
+      int dropped = box.drop();
+      if (dropped > 0) {
+        loop.counters().add(Counter.SEND_BYTES_DROPPED, dropped);
+      }
+    }
+    if (wasOpen) {
+      peer.detach();
+      loop.services().registry().remove(peer);
     }
     head.closed();
     ByteBuffer last = head.outbound(); // TLS's close_notify
@@ -446,15 +826,38 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     if (sinkQueue == null) {
       loop.counters().closed(reason);
       reportClosed(reason, false);
-    } else {
+    } else if (!wasClosing) {
       sinkQueue.end(reason); // counted and reported once its last line is through: sinkDone
+    } else if (sinkDoneAlready) {
+      closedAfterSink(sinkQueue, reason);
     }
   }
 
-  /** From the queue's last task, or the thread that gave it up. */
+  /**
+   * From the queue's last task, or the thread that gave it up: counts and reports the close once
+   * the socket is closed too; while the connection is closing, has its I/O thread go on.
+   */
   @Override
-  public void sinkDone(CloseReason reason) {
+  public void sinkDone(@Nullable CloseReason failure) {
     SinkQueue sinkQueue = requireNonNull(queue);
+    CloseReason reason;
+    boolean closed;
+    synchronized (this) {
+      if (failure != null) {
+        closing = failure;
+      }
+      sinkFinished = true;
+      closed = socketClosed;
+      reason = closing;
+    }
+    if (closed) {
+      closedAfterSink(sinkQueue, requireNonNull(reason));
+    } else {
+      loop.execute(this::closeIfFlushed);
+    }
+  }
+
+  private void closedAfterSink(SinkQueue sinkQueue, CloseReason reason) {
     loop.counters().closed(reason);
     reportClosed(reason, sinkQueue.isGivenUp());
     loop.services().budget().queueDone(sinkQueue);

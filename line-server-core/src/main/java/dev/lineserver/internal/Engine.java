@@ -1,5 +1,6 @@
 package dev.lineserver.internal;
 
+import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServerStats;
 import dev.lineserver.ProxyProtocol;
 import java.io.IOException;
@@ -125,7 +126,8 @@ public final class Engine {
         tls == null
             ? null
             : new TlsTasks(tls.threads() != 0 ? tls.threads() : TlsTasks.defaultThreads()),
-        new Reports());
+        new Reports(),
+        new Registry());
   }
 
   /** The address bound: an {@link InetSocketAddress}, or a {@link UnixDomainSocketAddress}. */
@@ -159,7 +161,20 @@ public final class Engine {
         services.budget().pending(),
         total.get(Counter.LINES_DROPPED),
         total.get(Counter.PARTIAL_LINES_DROPPED),
+        total.get(Counter.BYTES_SENT),
+        total.get(Counter.SENDS_REFUSED),
+        total.get(Counter.SEND_BYTES_DROPPED),
         total.closedCounts());
+  }
+
+  /** The open connection with this id, or null. */
+  public @Nullable ConnectionInfo connection(long id) {
+    return services.registry().get(id);
+  }
+
+  /** The open connections, a snapshot. */
+  public List<ConnectionInfo> connections() {
+    return services.registry().all();
   }
 
   /** {@code LineServer.close()}: its javadoc is the contract. */

@@ -11,6 +11,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -23,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * threads talk to it only through {@link #register}, {@link #execute}, {@link #resumePaused} and
  * {@link #drain}, which queue or flag and wake the selector, and {@link #abandon}, which shuts the
  * sockets of a loop stuck in user code. Its connections are listed in {@code connections}, changed
- * by the loop thread alone under the list's lock. Runs until drained, then closes its selector.
+ * by the loop thread alone under the list's lock; those with sends to write after this round are in
+ * {@code toFlush}, those closing with their deadlines in {@code closing}. Runs until drained, then
+ * closes its selector.
  */
 final class IoLoop implements Runnable, Connection.Loop {
   /** A draining connection that received nothing for this long, its socket empty, is done. */
@@ -31,6 +34,9 @@ final class IoLoop implements Runnable, Connection.Loop {
 
   /** How often a draining loop looks for quiet connections and the deadline. */
   private static final long DRAIN_TICK_MILLIS = 50;
+
+  /** How often a loop looks for closing connections past their time. */
+  private static final long CLOSING_TICK_MILLIS = 100;
 
   /** How soon a queue the sink executor refused is handed to it again. */
   private static final long RETRY_MILLIS = 10;
@@ -47,6 +53,10 @@ final class IoLoop implements Runnable, Connection.Loop {
   private final List<Connection> connections = new ArrayList<>(); // guarded by itself
   private final List<Connection> paused = new ArrayList<>();
   private final List<Connection> retrying = new ArrayList<>();
+  private final List<Connection> toFlush = new ArrayList<>();
+  private final List<Connection> closing = new ArrayList<>();
+  private long[] closingDeadlines = new long[16]; // by index of closing
+  private volatile @Nullable Thread thread;
   private volatile boolean resumeRequested;
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
   private final ByteBuffer heapCopy;
@@ -185,6 +195,7 @@ final class IoLoop implements Runnable, Connection.Loop {
       open = new ArrayList<>(connections);
     }
     for (Connection connection : open) {
+      connection.sealSends();
       connection.transport().close();
     }
     selector.wakeup();
@@ -214,6 +225,7 @@ final class IoLoop implements Runnable, Connection.Loop {
 
   @Override
   public void run() {
+    thread = Thread.currentThread();
     CloseReason reason = CloseReason.SERVER_ERROR;
     try {
       long drainStart = 0;
@@ -224,9 +236,17 @@ final class IoLoop implements Runnable, Connection.Loop {
         if (interrupted) {
           Events.LOGGER.log(Level.DEBUG, "cleared an interrupt left on the I/O thread");
         }
-        selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
+        if (toFlush.isEmpty()) {
+          selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
+        } else {
+          selector.selectNow(this::onReady); // sends of the last round wait to be written
+        }
         openIncoming();
         runTasks();
+        flushSends();
+        if (!closing.isEmpty()) {
+          expireClosing();
+        }
         if (resumeRequested) {
           resumeRequested = false;
           resumeAll();
@@ -265,11 +285,12 @@ final class IoLoop implements Runnable, Connection.Loop {
     if (drainStart != 0) {
       return DRAIN_TICK_MILLIS;
     }
+    long wait = closing.isEmpty() ? 0 : CLOSING_TICK_MILLIS;
     if (timerTickNanos == 0) {
-      return 0;
+      return wait;
     }
-    long left = nextTimerCheck - System.nanoTime();
-    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTimerCheck - System.nanoTime()));
+    return wait == 0 ? left : Math.min(wait, left);
   }
 
   private void checkTimeouts() {
@@ -287,6 +308,45 @@ final class IoLoop implements Runnable, Connection.Loop {
   public void execute(Runnable task) {
     tasks.add(task);
     selector.wakeup();
+  }
+
+  @Override
+  public boolean inLoop() {
+    return Thread.currentThread() == thread;
+  }
+
+  @Override
+  public void flushSoon(Connection connection) {
+    toFlush.add(connection);
+  }
+
+  /** Writes what was sent to connections during this round, once per connection. */
+  private void flushSends() {
+    int due = toFlush.size(); // a flush may add its connection again, for the next round
+    for (int i = 0; i < due; i++) {
+      toFlush.get(i).flushSends();
+    }
+    toFlush.subList(0, due).clear();
+  }
+
+  /** The connection writes its last bytes, for {@code shutdownTimeout} at most. */
+  @Override
+  public void closing(Connection connection) {
+    if (closing.size() == closingDeadlines.length) {
+      closingDeadlines = Arrays.copyOf(closingDeadlines, 2 * closingDeadlines.length);
+    }
+    closingDeadlines[closing.size()] = System.nanoTime() + settings.timeouts().shutdownNanos();
+    closing.add(connection);
+  }
+
+  /** Closes the closing connections whose time is up. */
+  private void expireClosing() {
+    long now = System.nanoTime();
+    for (int i = closing.size() - 1; i >= 0; i--) {
+      if (i < closing.size() && now - closingDeadlines[i] >= 0) {
+        closing.get(i).closingExpired(); // removes it, through connectionClosed
+      }
+    }
   }
 
   /** Asks the loop to resume its paused connections; from any thread. */
@@ -354,6 +414,13 @@ final class IoLoop implements Runnable, Connection.Loop {
         last.slot = slot;
       }
       connection.slot = -1;
+    }
+    int at = closing.indexOf(connection);
+    if (at >= 0) {
+      int last = closing.size() - 1;
+      closing.set(at, closing.get(last));
+      closingDeadlines[at] = closingDeadlines[last];
+      closing.remove(last);
     }
   }
 

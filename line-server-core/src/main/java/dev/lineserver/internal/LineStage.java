@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * the I/O thread as the {@link SinkCall} it extends, or packed into the connection's {@link
  * SinkQueue} for the sink executor. A failing line re-creates the line buffer, which takes over the
  * unread input (the supervision), until the restart intensity closes the connection. It marks the
- * partial line it holds on the connection's clock. Sends nothing to the peer.
+ * partial line it holds on the connection's clock. Its {@link #outbound} is what the application
+ * sent to the peer.
  */
 final class LineStage extends SinkCall implements Stage {
   private final Context context;
@@ -130,7 +131,7 @@ final class LineStage extends SinkCall implements Stage {
 
   @Override
   public ByteBuffer outbound() {
-    return NO_BYTES;
+    return context.sends();
   }
 
   @Override

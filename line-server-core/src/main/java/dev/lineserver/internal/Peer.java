@@ -1,12 +1,15 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.ConnectionInfo;
+import dev.lineserver.SendResult;
 import java.net.InetAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
@@ -15,7 +18,9 @@ import org.jspecify.annotations.Nullable;
  * The {@link ConnectionInfo} of one accepted connection. Its addresses change at most once, when a
  * PROXY protocol header names the client, its TLS session is set once the handshake is done, and
  * {@link #countedAddress} once by {@link Admission}: each before the connection is announced to a
- * listener or sink (at accept, or on the I/O thread); after that it is immutable.
+ * listener or sink (at accept, or on the I/O thread); after that it is immutable. Its {@code
+ * connection}, the way to send and close, is set while the connection is open or closing and
+ * cleared once it closed, so a kept handle holds none of the connection's objects.
  */
 final class Peer implements ConnectionInfo {
   private final long id;
@@ -25,6 +30,7 @@ final class Peer implements ConnectionInfo {
   private @Nullable SSLSession tlsSession;
   private final Reports reports;
   private @Nullable InetAddress countedAddress;
+  private volatile @Nullable Connection connection;
 
   Peer(long id, SocketAddress remoteAddress, SocketAddress localAddress, Reports reports) {
     this.id = id;
@@ -58,6 +64,64 @@ final class Peer implements ConnectionInfo {
       throw new IllegalStateException("countedUnder: already counted under " + countedAddress);
     }
     countedAddress = address;
+  }
+
+  /** The connection opened: sends and closes go to it. */
+  void attach(Connection connection) {
+    this.connection = connection;
+  }
+
+  /** The connection closed: sends are refused as to a closed connection. */
+  void detach() {
+    connection = null;
+  }
+
+  @Override
+  public SendResult send(byte[] bytes) {
+    return send(bytes, 0, bytes.length);
+  }
+
+  @Override
+  public SendResult send(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    Connection open = connection;
+    return open == null ? SendResult.CLOSED : open.send(ByteBuffer.wrap(bytes), offset, length);
+  }
+
+  @Override
+  public SendResult send(ByteBuffer bytes) {
+    Connection open = connection;
+    return open == null ? SendResult.CLOSED : open.send(bytes, bytes.position(), bytes.remaining());
+  }
+
+  @Override
+  public SendResult send(CharSequence text) {
+    Objects.requireNonNull(text, "text");
+    Connection open = connection;
+    return open == null ? SendResult.CLOSED : open.send(text, false);
+  }
+
+  @Override
+  public SendResult sendLine(CharSequence text) {
+    Objects.requireNonNull(text, "text");
+    Connection open = connection;
+    return open == null ? SendResult.CLOSED : open.send(text, true);
+  }
+
+  @Override
+  public void close() {
+    Connection open = connection;
+    if (open != null) {
+      open.closeByApplication(false);
+    }
+  }
+
+  @Override
+  public void closeNow() {
+    Connection open = connection;
+    if (open != null) {
+      open.closeByApplication(true);
+    }
   }
 
   @Override

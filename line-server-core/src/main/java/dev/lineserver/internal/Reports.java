@@ -15,6 +15,7 @@ public final class Reports {
   public final RateLimited sinkErrors = new RateLimited(Events.LOGGER);
   public final RateLimited restartLimits = new RateLimited(Events.LOGGER);
   public final RateLimited handshakes = new RateLimited(Events.LOGGER);
+  public final RateLimited sendQueueFull = new RateLimited(Events.LOGGER);
   final RateLimited tlsFailures = new RateLimited(Events.LOGGER);
   final RateLimited sinkRejections = new RateLimited(Events.LOGGER);
 

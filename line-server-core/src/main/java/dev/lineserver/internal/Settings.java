@@ -5,6 +5,7 @@ import dev.lineserver.ClientAuth;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
+import dev.lineserver.SendQueueFull;
 import java.net.InetAddress;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
@@ -28,7 +29,8 @@ public record Settings(
     Limits limits,
     ProxyProtocol proxyProtocol,
     KeepAlive keepAlive,
-    @Nullable TlsSettings tls) {
+    @Nullable TlsSettings tls,
+    Sending sending) {
 
   /** Where to listen: a Unix-domain socket at {@code unixSocket}, else TCP on the address. */
   public record Listen(
@@ -55,6 +57,9 @@ public record Settings(
 
   /** Who may connect, and how many at once: in all, and from one address. */
   public record Limits(int maxConnections, int maxConnectionsPerAddress, AddressRanges ranges) {}
+
+  /** What a connection may hold of bytes sent to its peer, and what happens past that. */
+  public record Sending(int maxQueueBytes, SendQueueFull whenFull) {}
 
   /** TLS with this context; {@code threads} for the handshakes' tasks, 0 for the default. */
   public record TlsSettings(SSLContext context, ClientAuth clientAuth, int threads) {}

@@ -1,7 +1,5 @@
 package dev.lineserver.internal;
 
-import static java.util.Objects.requireNonNull;
-
 import dev.lineserver.CloseReason;
 import java.nio.ByteBuffer;
 import java.util.Queue;
@@ -54,10 +52,11 @@ final class SinkQueue {
     void executorGone(long dropped);
 
     /**
-     * The last queued line went through (or was dropped) after {@link #end}: the connection is
-     * closed with {@code reason}, its close's, or the sink's failure after it.
+     * The last queued line went through (or was dropped) after {@link #end}: nothing more reaches
+     * the sink. {@code failure} is the sink's, if it failed after the end (a restart limit, an
+     * error), which the connection is then closed with instead.
      */
-    void sinkDone(CloseReason reason);
+    void sinkDone(@Nullable CloseReason failure);
   }
 
   private final Owner connection;
@@ -73,7 +72,6 @@ final class SinkQueue {
   private volatile boolean givenUp;
   private volatile boolean refused;
   private volatile @Nullable CloseReason failure;
-  private @Nullable CloseReason closeReason; // written before the volatile ended
   private boolean retryDue; // the I/O thread's, then close()'s once the loops ended
   private volatile @Nullable Thread runner;
 
@@ -151,7 +149,6 @@ final class SinkQueue {
    */
   void end(CloseReason reason) {
     boolean discard = reason == CloseReason.RESTART_LIMIT || reason == CloseReason.SERVER_ERROR;
-    closeReason = reason;
     seal();
     if (chunk.owner == this) {
       chunk.owner = null;
@@ -268,8 +265,7 @@ final class SinkQueue {
         schedule();
       } else if (ended && scheduled.compareAndSet(false, true)) {
         // The last task after the end: the I/O thread adds nothing more, so nothing can follow.
-        CloseReason failed = failure;
-        connection.sinkDone(failed != null ? failed : requireNonNull(closeReason));
+        connection.sinkDone(failure);
       }
       Callbacks.exit(caller);
     }

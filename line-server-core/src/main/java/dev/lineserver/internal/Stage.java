@@ -55,8 +55,14 @@ interface Stage {
     /** The connection's deadlines: a stage marks the partial input it holds. */
     ConnectionClock clock();
 
-    /** True once the connection closed: a stage hands nothing on after that. */
+    /** True once the connection closed or began closing: a stage hands nothing on after that. */
     boolean isClosed();
+
+    /**
+     * What the application sent, next to write, in read mode, empty if none: the last stage's
+     * {@link Stage#outbound}.
+     */
+    ByteBuffer sends();
 
     /** A stage's handshake is through; once none is left, the connection opens. */
     void handshakeDone();

@@ -8,9 +8,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * The TLS stage: unwraps the peer's records through its {@link TlsCodec} and hands the plaintext
  * on, so the stages after it see plaintext only; what the codec has for the peer (the handshake's
- * flights, alerts, close_notify) is its {@link #outbound}, flushed by the connection. While the
- * engine's delegated tasks run on the TLS threads, the connection reads nothing. {@code opened}
- * turns true once, when the handshake is through and the peer's session is known.
+ * flights, alerts, close_notify) and the next stage's bytes, wrapped, are its {@link #outbound},
+ * flushed by the connection. While the engine's delegated tasks run on the TLS threads, the
+ * connection reads nothing. {@code opened} turns true once, when the handshake is through and the
+ * peer's session is known.
  */
 final class TlsStage implements Stage, TlsCodec.Plaintext {
   private final Stage next;
@@ -98,10 +99,27 @@ final class TlsStage implements Stage, TlsCodec.Plaintext {
     }
   }
 
+  /**
+   * The codec's own bytes first (handshake messages, alerts, close_notify); once they are written,
+   * the next stage's bytes (the sends) wrapped into records, as many as the codec's bound takes.
+   */
   @Override
   public ByteBuffer outbound() {
     if (closed && !codec.handshakeDone()) {
       return NO_BYTES; // a handshake cut short: nothing more goes out
+    }
+    ByteBuffer own = codec.outbound();
+    if (own.hasRemaining() || !opened || closed) {
+      return own;
+    }
+    ByteBuffer plaintext = next.outbound();
+    if (plaintext.hasRemaining()) {
+      try {
+        codec.wrap(plaintext);
+      } catch (SSLException e) {
+        failed(e);
+        return NO_BYTES;
+      }
     }
     return codec.outbound();
   }

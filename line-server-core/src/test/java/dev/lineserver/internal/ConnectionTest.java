@@ -11,6 +11,7 @@ import static org.mockito.Mockito.verify;
 import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
+import dev.lineserver.SendQueueFull;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ final class ConnectionTest {
             new Settings.Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, AddressRanges.ALL),
             proxy,
             new KeepAlive(false, 120, 15, 4),
-            null));
+            null,
+            new Settings.Sending(64 * 1024, SendQueueFull.CLOSE)));
   }
 
   private Connection open(LoopProbe loop) {

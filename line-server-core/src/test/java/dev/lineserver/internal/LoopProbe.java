@@ -16,6 +16,8 @@ final class LoopProbe implements Connection.Loop {
   final SinkQueue.Chunk chunk = new SinkQueue.Chunk();
   final List<Connection> paused = new ArrayList<>();
   final List<Connection> closed = new ArrayList<>();
+  final List<Connection> toFlush = new ArrayList<>();
+  final List<Connection> closing = new ArrayList<>();
   boolean pastDrainDeadline;
   private final SinkCall.Scope sinkScope;
 
@@ -26,7 +28,8 @@ final class LoopProbe implements Connection.Loop {
             new Admission(Integer.MAX_VALUE, Integer.MAX_VALUE, false, AddressRanges.ALL),
             new Budget(settings.sink().maxPendingBytes()),
             null,
-            new Reports());
+            new Reports(),
+            new Registry());
     this.sinkScope = new SinkCall.Scope(settings, counters, abandoned());
   }
 
@@ -83,6 +86,28 @@ final class LoopProbe implements Connection.Loop {
   @Override
   public void execute(Runnable task) {
     task.run();
+  }
+
+  @Override
+  public boolean inLoop() {
+    return true;
+  }
+
+  @Override
+  public void flushSoon(Connection connection) {
+    toFlush.add(connection);
+  }
+
+  /** What the loop does after its round: writes the sends of the round. */
+  void flushSends() {
+    List<Connection> due = new ArrayList<>(toFlush);
+    toFlush.clear();
+    due.forEach(Connection::flushSends);
+  }
+
+  @Override
+  public void closing(Connection connection) {
+    closing.add(connection);
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.lineserver.CloseReason;
 import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
+import dev.lineserver.SendQueueFull;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -167,6 +168,7 @@ final class PipelinePropertyTest {
             new Settings.Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, AddressRanges.ALL),
             proxy,
             new KeepAlive(false, 120, 15, 4),
-            null));
+            null,
+            new Settings.Sending(64 * 1024, SendQueueFull.CLOSE)));
   }
 }

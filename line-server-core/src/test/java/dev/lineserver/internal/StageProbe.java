@@ -5,6 +5,7 @@ import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.ProxyProtocol;
 import dev.lineserver.RefusalReason;
+import dev.lineserver.SendQueueFull;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -110,7 +111,8 @@ final class StageProbe implements Stage.Context {
         new Settings.Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, AddressRanges.ALL),
         proxyProtocol,
         new KeepAlive(false, 120, 15, 4),
-        null);
+        null,
+        new Settings.Sending(64 * 1024, SendQueueFull.CLOSE));
   }
 
   /** A fresh peer from {@link #REMOTE} to {@link #LOCAL}. */
@@ -131,6 +133,14 @@ final class StageProbe implements Stage.Context {
   @Override
   public boolean isClosed() {
     return closed;
+  }
+
+  /** What the application sent, as the last stage pulls it: set by a test. */
+  ByteBuffer sends = Stage.NO_BYTES;
+
+  @Override
+  public ByteBuffer sends() {
+    return sends;
   }
 
   @Override
