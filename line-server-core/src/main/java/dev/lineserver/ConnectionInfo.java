@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Sending</b> is thread-safe and never blocks: the bytes are copied into the connection's
  * send queue and its I/O thread writes them, in the order the sends were made, through TLS when the
  * server has it; what the socket does not take waits for it to be writable. A sink's replies to the
- * lines of one read go out together, in one write. The queue holds at most {@code
+ * lines of one read go out together, not a write per reply. The queue holds at most {@code
  * maxSendQueueBytes} of bytes sent and not yet written; a connection that never sent holds no
  * queue. Replies to lines still reach the peer when it half-closes its side ({@code nc -N}), when
  * the application closes the connection with {@link #close()}, and when the server closes, within

@@ -783,10 +783,27 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     return requireNonNull(closing);
   }
 
-  /** Closes the socket now: what was not written is dropped (counted). */
+  /** Closes the socket now, whatever the phase: for the loop as it ends. */
+  void closeAtOnce(CloseReason reason) {
+    if (!isGone()) {
+      terminate(reason);
+    }
+  }
+
+  /**
+   * Closes the socket now: what was not written is dropped (counted); past the drain's deadline,
+   * after one last write of what the socket takes at once.
+   */
   private void terminate(CloseReason reason) {
     boolean wasClosing = phase == Phase.CLOSING;
     boolean wasOpen = phase == Phase.OPEN || wasClosing;
+    if (wasOpen && reason == CloseReason.SHUTDOWN_TIMEOUT && hasUnsent()) {
+      try {
+        write();
+      } catch (IOException e) {
+        Events.LOGGER.log(Level.DEBUG, () -> "last write to " + peer + " failed: " + e);
+      }
+    }
     if (phase == Phase.OPEN && head.holdsPartialInput()) {
       loop.counters().addShared(Counter.PARTIAL_LINES_DROPPED, 1);
     }

@@ -498,7 +498,7 @@ final class IoLoop implements Runnable, Connection.Loop {
       open = new ArrayList<>(connections);
     }
     for (Connection connection : open) {
-      connection.close(reason);
+      connection.closeAtOnce(reason);
     }
     for (Connection connection : retrying) {
       connection.abandonSink();
