@@ -108,7 +108,7 @@ final class Outbox {
         return tail;
       }
     }
-    int capacity = pending.isEmpty() ? Math.max(FIRST_SEGMENT, wanted) : wanted;
+    int capacity = pending.isEmpty() ? Math.max(FIRST_SEGMENT, wanted) : SEGMENT;
     ByteBuffer tail = ByteBuffer.allocate(Math.min(SEGMENT, capacity));
     pending.add(tail);
     return tail;

@@ -8,8 +8,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * One server's open connections by id, for {@code LineServer.connection(id)}: an open-addressing
  * table of {@link Peer}s (their ids are the keys), linear probing, at most three quarters full, so
- * an entry costs 5 to 11 bytes and no object (a hash map's would be over 40). The I/O threads add a connection as it opens and remove it as
- * it closes; any thread looks up. Every access holds the table's lock, held for a few probes.
+ * an entry costs 5 to 11 bytes and no object (a hash map's would be over 40). The I/O threads add a
+ * connection as it opens and remove it as it closes; any thread looks up. Every access holds the
+ * table's lock, held for a few probes.
  */
 final class Registry {
   private static final int MIN_CAPACITY = 16;
