@@ -5,6 +5,7 @@ import dev.lineserver.ConnectionInfo;
 import dev.lineserver.Line;
 import dev.lineserver.LineServer;
 import dev.lineserver.LineServerListener;
+import dev.lineserver.SendResult;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.concurrent.ExecutorService;
@@ -12,19 +13,23 @@ import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
-/** line-server with a String sink or with the zero-copy byte sink. */
+/**
+ * line-server with a String sink or with the zero-copy byte sink. With {@code ack}, the sink
+ * answers every line with {@link Lines#ACK}: the String sink with {@code sendLine("ACK")}, the byte
+ * sink with {@code send} of one preallocated array; an ACK not queued counts as refused.
+ */
 final class LineServerBench implements BenchServer {
   private final LineServer server;
   private final @Nullable ExecutorService executor;
 
-  LineServerBench(boolean bytes, int ioThreads, Meter meter, @Nullable SSLContext tls)
+  LineServerBench(boolean bytes, int ioThreads, Meter meter, @Nullable SSLContext tls, boolean ack)
       throws IOException {
-    this(bytes, ioThreads, meter, tls, null);
+    this(bytes, ioThreads, meter, tls, null, ack);
   }
 
   /** A String sink on a 2-thread pool: lines are queued per connection, within the budget. */
-  static LineServerBench onExecutor(int ioThreads, Meter meter) throws IOException {
-    return new LineServerBench(false, ioThreads, meter, null, Executors.newFixedThreadPool(2));
+  static LineServerBench onExecutor(int ioThreads, Meter meter, boolean ack) throws IOException {
+    return new LineServerBench(false, ioThreads, meter, null, Executors.newFixedThreadPool(2), ack);
   }
 
   private LineServerBench(
@@ -32,7 +37,8 @@ final class LineServerBench implements BenchServer {
       int ioThreads,
       Meter meter,
       @Nullable SSLContext tls,
-      @Nullable ExecutorService executor)
+      @Nullable ExecutorService executor,
+      boolean ack)
       throws IOException {
     this.executor = executor;
     LineServer.Builder builder =
@@ -49,6 +55,9 @@ final class LineServerBench implements BenchServer {
                   @Override
                   public void connectionClosed(ConnectionInfo connection, CloseReason reason) {
                     meter.closed();
+                    if (reason == CloseReason.SLOW_READER) {
+                      System.err.println("line-server: closed as a slow reader: " + connection);
+                    }
                   }
                 });
     if (ioThreads > 0) {
@@ -60,7 +69,24 @@ final class LineServerBench implements BenchServer {
     if (executor != null) {
       builder.sinkExecutor(executor);
     }
-    if (!bytes) {
+    if (ack && bytes) {
+      byte[] reply = Lines.ACK;
+      builder.byteSink(
+          (connection, line) -> {
+            meter.bytes(line.length());
+            if (connection.send(reply) != SendResult.QUEUED) {
+              meter.ackRefused();
+            }
+          });
+    } else if (ack) {
+      builder.connectionSink(
+          (connection, line) -> {
+            meter.string(line);
+            if (connection.sendLine(Lines.ACK_TEXT) != SendResult.QUEUED) {
+              meter.ackRefused();
+            }
+          });
+    } else if (!bytes) {
       builder.sink(meter::string);
     } else if (meter.latency()) {
       builder.byteSink(

@@ -15,6 +15,15 @@ import java.util.SplittableRandom;
 final class Lines {
   static final int MIN_LENGTH = 16;
 
+  /**
+   * What an acknowledging server answers to every line, the same bytes from every server: {@code
+   * ACK} and LF. Four bytes, so the client checks each whole ACK with one {@code getInt}.
+   */
+  static final String ACK_TEXT = "ACK";
+
+  /** {@link #ACK_TEXT} and its LF. Never written to. */
+  static final byte[] ACK = (ACK_TEXT + "\n").getBytes(StandardCharsets.US_ASCII);
+
   /** Where the 19-digit stamp starts in a latency line ({@code v00042,}). */
   static final int STAMP_OFFSET = 7;
 

@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
  * <p>Throughput rounds alternate the servers (A B C, A B C, …); each measurement starts a fresh
  * server JVM and client JVM, waits the warmup, then reads the sink's line count twice, {@code
  * duration} apart. Markdown goes to stdout, progress to stderr. See {@link #usage()}.
+ *
+ * <p>With {@code --ack} the servers answer every line with {@link Lines#ACK} and the clients read
+ * the ACKs: the rate is ACKs received by the client per second, and each measurement ends with the
+ * client stopping at a line boundary and checking that it got exactly one ACK per line it sent.
  */
 public final class LoadBenchmark {
   /** Per measurement, besides warmup and duration: two JVM starts, connecting, teardown. */
@@ -36,6 +40,14 @@ public final class LoadBenchmark {
 
   private static final List<String> DEFAULT_SERVER_JVM =
       List.of("-Xms1g", "-Xmx1g", "-XX:+UseParallelGC");
+
+  /**
+   * Lines a client connection sends past its last ACK. At 4 bytes an ACK, the ACKs in flight stay
+   * within 16 KiB a connection: under line-server's default send queue of 64 KiB however slowly the
+   * client reads, so no ACK is refused for a full queue.
+   */
+  private static final int DEFAULT_ACK_WINDOW = 4096;
+
   private static final List<String> CLIENT_JVM =
       List.of("-Xms256m", "-Xmx256m", "-XX:+UseParallelGC");
 
@@ -95,7 +107,13 @@ public final class LoadBenchmark {
         "  --idle-memory [N]     bytes per idle connection with N connections (default 10000)",
         "  --latency             send-to-sink latency at --rate lines/s",
         "  --rate N              default: half the lower quick-measured rate of the servers",
-        "  --throughput          also run the throughput matrix with --idle-memory/--latency",
+        "  --ack                 request/acknowledge: each line is answered with ACK LF; rate ="
+            + " ACKs received/s (defaults: --servers "
+            + ids(defaultAckServers())
+            + " --connections 16 --line-length 64 --io-threads default)",
+        "  --ack-window N        lines a client connection sends past its last ACK; default "
+            + DEFAULT_ACK_WINDOW,
+        "  --throughput          also run the throughput matrix with --idle-memory/--latency/--ack",
         "  --dry-run             print the header and the duration estimate, run nothing");
   }
 
@@ -106,7 +124,10 @@ public final class LoadBenchmark {
     }
     Files.createDirectories(options.logDir);
     if (options.throughput) {
-      throughputMatrix();
+      matrix(throughputMatrix());
+    }
+    if (options.ack) {
+      matrix(ackMatrix());
     }
     if (options.idleMemory > 0) {
       idleMemory();
@@ -166,15 +187,8 @@ public final class LoadBenchmark {
   private long estimateSeconds() {
     long seconds = 0;
     int perRun = options.warmup + options.duration + OVERHEAD_SECONDS;
-    if (options.throughput) {
-      for (int threads : options.ioThreads) {
-        seconds +=
-            (long) measured(threads)
-                * options.connections.size()
-                * options.lineLengths.size()
-                * options.rounds
-                * perRun;
-      }
+    for (Matrix matrix : matrices()) {
+      seconds += (long) matrix.measurements(childFeature, options.rounds) * perRun;
     }
     List<ServerKind> pair = options.serversGiven ? options.servers : defaultPair();
     if (options.idleMemory > 0) {
@@ -193,62 +207,141 @@ public final class LoadBenchmark {
 
   private record Config(int connections, int lineLength, int ioThreads) {}
 
-  private List<ServerKind> applicable(int ioThreads) {
-    List<ServerKind> servers = new ArrayList<>();
-    for (ServerKind kind : options.servers) {
-      if (ioThreads == 0 || kind.ioThreadsKnob) {
-        servers.add(kind);
-      }
-    }
-    return servers;
-  }
+  /**
+   * One table of measurements: every server at every configuration, {@code rounds} times; with
+   * {@code ack}, of ACKs received rather than lines counted at the sink.
+   */
+  private record Matrix(
+      boolean ack,
+      List<ServerKind> servers,
+      List<Integer> connections,
+      List<Integer> lineLengths,
+      List<Integer> ioThreads) {
 
-  /** The servers that cost a full measurement: on JDK 17-20 the virtual one is only a note. */
-  private int measured(int ioThreads) {
-    List<ServerKind> servers = applicable(ioThreads);
-    boolean noVirtual = childFeature > 0 && childFeature < 21;
-    return servers.size() - (noVirtual && servers.contains(ServerKind.VIRTUAL) ? 1 : 0);
-  }
-
-  private void throughputMatrix() throws InterruptedException {
-    List<Config> configs = new ArrayList<>();
-    int measurements = 0;
-    for (int threads : options.ioThreads) {
-      for (int connections : options.connections) {
-        for (int length : options.lineLengths) {
-          configs.add(new Config(connections, length, threads));
-          measurements += measured(threads) * options.rounds;
+    List<Config> configs() {
+      List<Config> configs = new ArrayList<>();
+      for (int threads : ioThreads) {
+        for (int c : connections) {
+          for (int length : lineLengths) {
+            configs.add(new Config(c, length, threads));
+          }
         }
       }
+      return configs;
     }
+
+    List<ServerKind> applicable(int threads) {
+      List<ServerKind> applicable = new ArrayList<>();
+      for (ServerKind kind : servers) {
+        if (threads == 0 || kind.ioThreadsKnob) {
+          applicable.add(kind);
+        }
+      }
+      return applicable;
+    }
+
+    /**
+     * The measurements that cost a full run: on JDK 17-20 the virtual server is only a note, and
+     * with {@code ack} so is every server without an ACK mode.
+     */
+    int measurements(int childFeature, int rounds) {
+      boolean noVirtual = childFeature > 0 && childFeature < 21;
+      int n = 0;
+      for (Config config : configs()) {
+        for (ServerKind kind : applicable(config.ioThreads)) {
+          if (!(noVirtual && kind == ServerKind.VIRTUAL) && (!ack || kind.acks())) {
+            n += rounds;
+          }
+        }
+      }
+      return n;
+    }
+  }
+
+  private List<Matrix> matrices() {
+    List<Matrix> matrices = new ArrayList<>();
+    if (options.throughput) {
+      matrices.add(throughputMatrix());
+    }
+    if (options.ack) {
+      matrices.add(ackMatrix());
+    }
+    return matrices;
+  }
+
+  private Matrix throughputMatrix() {
+    return new Matrix(
+        false, options.servers, options.connections, options.lineLengths, options.ioThreads);
+  }
+
+  private Matrix ackMatrix() {
+    return new Matrix(
+        true,
+        options.serversGiven ? options.servers : defaultAckServers(),
+        options.connectionsGiven ? options.connections : List.of(16),
+        options.lengthsGiven ? options.lineLengths : List.of(64),
+        options.ioThreadsGiven ? options.ioThreads : List.of(0));
+  }
+
+  private void matrix(Matrix matrix) throws InterruptedException {
+    List<Config> configs = matrix.configs();
+    int measurements = matrix.measurements(childFeature, options.rounds);
     long seconds = (long) measurements * (options.warmup + options.duration + OVERHEAD_SECONDS);
     out.printf(
         Locale.ROOT,
-        "### Throughput%n%nEstimated duration: ~%d min (%d measurements × ~%d s: warmup %d s +"
+        "### %s%n%nEstimated duration: ~%d min (%d measurements × ~%d s: warmup %d s +"
             + " %d s measured + ~%d s JVM start and teardown).%n%n",
+        matrix.ack ? "Request/acknowledge" : "Throughput",
         (seconds + 59) / 60,
         measurements,
         options.warmup + options.duration + OVERHEAD_SECONDS,
         options.warmup,
         options.duration,
         OVERHEAD_SECONDS);
-    out.println(
-        "Lines counted at the sink per second, median of "
-            + options.rounds
-            + " rounds ("
-            + options.duration
-            + " s each after "
-            + options.warmup
-            + " s warmup); MiB/s = lines/s × line length. `vs netty-nio` is the ratio of medians (to netty-nio-tls for a TLS server).");
+    String unit = matrix.ack ? "ACKs" : "lines";
+    if (matrix.ack) {
+      out.println(
+          "The server answers every line with `ACK` LF (4 bytes, the same from every server):"
+              + " line-server's String sink with `connection.sendLine(\"ACK\")`, its byte sink with"
+              + " `connection.send(byte[])` of one preallocated array, Netty with `ctx.write` of a"
+              + " duplicate of one shared direct buffer per line (void promise) and `ctx.flush()`"
+              + " in `channelReadComplete`. Each client connection writes its chunk of lines as in"
+              + " the throughput table, but never more than "
+              + options.ackWindow
+              + " lines past the last one acknowledged (--ack-window), and its selector thread"
+              + " reads and checks the ACKs between writes. ACKs received by the client per"
+              + " second, median of "
+              + options.rounds
+              + " rounds ("
+              + options.duration
+              + " s each after "
+              + options.warmup
+              + " s warmup); MiB/s = ACKs/s × line length (the lines acknowledged). After each"
+              + " round the client stops at a line boundary and waits until every line is"
+              + " acknowledged: a round fails unless the client received exactly one ACK per line"
+              + " it sent, the sink counted exactly those lines and the server refused no ACK.");
+    } else {
+      out.println(
+          "Lines counted at the sink per second, median of "
+              + options.rounds
+              + " rounds ("
+              + options.duration
+              + " s each after "
+              + options.warmup
+              + " s warmup); MiB/s = lines/s × line length. `vs netty-nio` is the ratio of medians (to netty-nio-tls for a TLS server).");
+    }
     out.println();
     out.println(
-        "| connections | line bytes | I/O threads | server | median lines/s | MiB/s | vs netty-nio"
-            + " | rounds (M lines/s) |");
+        "| connections | line bytes | I/O threads | server | median "
+            + unit
+            + "/s | MiB/s | vs netty-nio | rounds (M "
+            + unit
+            + "/s) |");
     out.println("|---:|---:|---|---|---:|---:|---:|---|");
     out.flush();
     int done = 0;
     for (Config config : configs) {
-      List<ServerKind> servers = applicable(config.ioThreads);
+      List<ServerKind> servers = matrix.applicable(config.ioThreads);
       Map<ServerKind, List<Double>> rates = new EnumMap<>(ServerKind.class);
       Map<ServerKind, String> notes = new EnumMap<>(ServerKind.class);
       for (int round = 1; round <= options.rounds; round++) {
@@ -259,6 +352,10 @@ public final class LoadBenchmark {
           if (kind == ServerKind.VIRTUAL && childFeature > 0 && childFeature < 21) {
             notes.put(
                 kind, "skipped: virtual threads need JDK 21+ (child JVMs: " + childFeature + ")");
+            continue;
+          }
+          if (matrix.ack && !kind.acks()) {
+            notes.put(kind, "skipped: no ACK mode");
             continue;
           }
           done++;
@@ -275,15 +372,23 @@ public final class LoadBenchmark {
                   round);
           try {
             double rate =
-                throughput(
-                    kind,
-                    config.ioThreads,
-                    config.connections,
-                    config.lineLength,
-                    options.warmup,
-                    options.duration);
+                matrix.ack
+                    ? acknowledged(
+                        kind,
+                        config.ioThreads,
+                        config.connections,
+                        config.lineLength,
+                        options.warmup,
+                        options.duration)
+                    : throughput(
+                        kind,
+                        config.ioThreads,
+                        config.connections,
+                        config.lineLength,
+                        options.warmup,
+                        options.duration);
             rates.computeIfAbsent(kind, k -> new ArrayList<>()).add(rate);
-            progress.printf(Locale.ROOT, "%s: %.3f M lines/s%n", what, rate / 1e6);
+            progress.printf(Locale.ROOT, "%s: %.3f M %s/s%n", what, rate / 1e6, unit);
           } catch (Skipped e) {
             notes.put(kind, "skipped: " + e.getMessage());
             progress.println(what + ": skipped: " + e.getMessage());
@@ -296,7 +401,7 @@ public final class LoadBenchmark {
       printRows(config, servers, rates, notes);
     }
     out.println();
-    out.println(legend());
+    out.println(legend(matrix.servers));
     out.println();
     out.flush();
   }
@@ -345,10 +450,10 @@ public final class LoadBenchmark {
     out.flush();
   }
 
-  private String legend() {
+  private String legend(List<ServerKind> servers) {
     int cores = Runtime.getRuntime().availableProcessors();
     StringBuilder legend = new StringBuilder("Servers:\n\n");
-    for (ServerKind kind : options.servers) {
+    for (ServerKind kind : servers) {
       legend.append("- `").append(kind.id).append("`: ").append(kind.description).append('\n');
     }
     legend
@@ -414,6 +519,69 @@ public final class LoadBenchmark {
                   + connections);
         }
         return (last[0] - first[0]) * 1e9 / (last[1] - first[1]);
+      }
+    }
+  }
+
+  /**
+   * ACKs received by the client per second, after which the client stops and must have received
+   * exactly one ACK per line sent, the sink must have counted exactly those lines and the server
+   * must have refused no ACK; else an {@link IOException} says what differed.
+   */
+  private double acknowledged(
+      ServerKind kind, int ioThreads, int connections, int lineLength, int warmup, int duration)
+      throws IOException, InterruptedException, Skipped {
+    try (ChildJvm server = startServer(kind, ioThreads, "ack", lineLength)) {
+      int port = port(server);
+      try (ChildJvm client =
+          startClient(
+              kind,
+              "ack",
+              port,
+              connections,
+              lineLength,
+              Math.min(options.clientThreads, connections),
+              options.ackWindow)) {
+        go(server, client, connections);
+        TimeUnit.SECONDS.sleep(warmup);
+        long sentBefore = client.ask("SENT", "SENT")[0];
+        long[] first = client.ask("ACKS", "ACKS");
+        TimeUnit.SECONDS.sleep(duration);
+        long[] last = client.ask("ACKS", "ACKS");
+        long sent = client.ask("SENT", "SENT")[0];
+        double rate = (last[0] - first[0]) * 1e9 / (last[1] - first[1]);
+        progress.printf(
+            Locale.ROOT,
+            "  client wrote %.0f MiB/s; received %.0f MiB/s of lines acknowledged%n",
+            (sent - sentBefore) * 1e9 / (last[1] - first[1]) / 1048576,
+            rate * lineLength / 1048576);
+        client.send("STOP");
+        String[] drained =
+            client.expect(Duration.ofSeconds(60), "DRAINED ").split(" ", -1); // lines acks errors
+        long lines = Long.parseLong(drained[1]);
+        long acks = Long.parseLong(drained[2]);
+        long errors = Long.parseLong(drained[3]);
+        long[] count = server.ask("COUNT", "COUNT");
+        String check =
+            String.format(
+                Locale.ROOT,
+                "client sent %,d lines, received %,d ACKs, %d errors; sink counted %,d lines,"
+                    + " server refused %,d ACKs, %d of %d connections open",
+                lines,
+                acks,
+                errors,
+                count[0],
+                count[3],
+                count[2],
+                connections);
+        progress.println("  " + check);
+        if (errors != 0 || acks != lines || count[0] != lines || count[3] != 0) {
+          throw new IOException("ACK MISMATCH: " + check + " (see " + options.logDir + ")");
+        }
+        if (count[2] != connections) {
+          progress.println("  warning: " + kind.id + " reports " + count[2] + " open connections");
+        }
+        return rate;
       }
     }
   }
@@ -692,6 +860,18 @@ public final class LoadBenchmark {
     return List.of(ServerKind.LINE_STRING, ServerKind.NETTY_NIO);
   }
 
+  private static List<ServerKind> defaultAckServers() {
+    return List.of(ServerKind.LINE_STRING, ServerKind.LINE_BYTES, ServerKind.NETTY_NIO);
+  }
+
+  private static String ids(List<ServerKind> servers) {
+    StringBuilder ids = new StringBuilder();
+    for (ServerKind kind : servers) {
+      ids.append(ids.length() == 0 ? "" : ",").append(kind.id);
+    }
+    return ids.toString();
+  }
+
   static double median(List<Double> values) {
     double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     int mid = sorted.length / 2;
@@ -760,6 +940,9 @@ public final class LoadBenchmark {
     List<Integer> lineLengths = List.of(16, 64, 512);
     boolean lengthsGiven;
     List<Integer> ioThreads = List.of(0, 2);
+    boolean ioThreadsGiven;
+    boolean ack;
+    int ackWindow = DEFAULT_ACK_WINDOW;
     int rounds = 3;
     int duration = 10;
     int warmup = 5;
@@ -803,6 +986,7 @@ public final class LoadBenchmark {
               threads.add(t.trim().equals("default") ? 0 : ints(t, arg, 1, 1024).get(0));
             }
             o.ioThreads = threads;
+            o.ioThreadsGiven = true;
           }
           case "--rounds" -> o.rounds = ints(value(args, ++i, arg), arg, 1, 100).get(0);
           case "--duration" -> o.duration = ints(value(args, ++i, arg), arg, 1, 3600).get(0);
@@ -822,6 +1006,8 @@ public final class LoadBenchmark {
             }
           }
           case "--latency" -> o.latency = true;
+          case "--ack" -> o.ack = true;
+          case "--ack-window" -> o.ackWindow = ints(value(args, ++i, arg), arg, 1, 1 << 20).get(0);
           case "--rate" -> {
             o.rate = Long.parseLong(value(args, ++i, arg));
             if (o.rate < 1) {
@@ -834,7 +1020,7 @@ public final class LoadBenchmark {
           default -> throw new IllegalArgumentException("unknown option: " + arg);
         }
       }
-      o.throughput = o.throughputGiven || (o.idleMemory == 0 && !o.latency);
+      o.throughput = o.throughputGiven || (o.idleMemory == 0 && !o.latency && !o.ack);
       if (o.latency) {
         int length = o.lengthsGiven ? o.lineLengths.get(0) : 64;
         if (length < Lines.MIN_LATENCY_LENGTH) {

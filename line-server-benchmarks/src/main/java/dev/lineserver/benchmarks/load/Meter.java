@@ -7,7 +7,8 @@ import org.HdrHistogram.Recorder;
 
 /**
  * What every server's sink reports to: lines counted at the sink, open connections and, in latency
- * mode, send→sink latency parsed from the line's stamp. Called concurrently from all I/O threads.
+ * mode, send→sink latency parsed from the line's stamp; in ACK mode, the ACKs the server could not
+ * send. Called concurrently from all I/O threads.
  */
 final class Meter {
   private final boolean latency;
@@ -16,6 +17,7 @@ final class Meter {
   private final LongAdder rawBytes = new LongAdder();
   private final LongAdder empty = new LongAdder();
   private final LongAdder negative = new LongAdder();
+  private final LongAdder refused = new LongAdder();
   private final AtomicInteger open = new AtomicInteger();
   private final Recorder recorder = new Recorder(3);
 
@@ -70,6 +72,11 @@ final class Meter {
     recorder.recordValue(delay);
   }
 
+  /** Counts an ACK the server could not send (its send queue full, or the connection closed). */
+  void ackRefused() {
+    refused.increment();
+  }
+
   void opened() {
     open.incrementAndGet();
   }
@@ -84,6 +91,10 @@ final class Meter {
 
   int open() {
     return open.get();
+  }
+
+  long acksRefused() {
+    return refused.sum();
   }
 
   long negative() {

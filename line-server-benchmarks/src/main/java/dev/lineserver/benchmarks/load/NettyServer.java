@@ -2,6 +2,7 @@ package dev.lineserver.benchmarks.load;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -30,14 +31,17 @@ import org.jspecify.annotations.Nullable;
  * Netty 4.2 with NIO or native epoll: a one-thread boss group, a worker group (Netty's default of
  * twice the processors unless {@code ioThreads} is set), {@code LineBasedFrameDecoder(65536)} and a
  * handler that decodes each frame with {@code ByteBuf.toString(UTF_8)} and counts it; with a TLS
- * context, an {@code SslHandler} over a JDK {@code SSLEngine} first.
+ * context, an {@code SslHandler} over a JDK {@code SSLEngine} first. With {@code ack}, the handler
+ * also answers every frame with {@code ctx.write} of a duplicate of one shared, unreleasable direct
+ * buffer holding {@link Lines#ACK} (no reference count to update per write, no copy) on the void
+ * promise, and flushes once per read, in {@code channelReadComplete}.
  */
 final class NettyServer implements BenchServer {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Channel channel;
 
-  NettyServer(boolean epoll, int ioThreads, Meter meter, @Nullable SSLContext tls)
+  NettyServer(boolean epoll, int ioThreads, Meter meter, @Nullable SSLContext tls, boolean ack)
       throws InterruptedException {
     if (epoll && !Epoll.isAvailable()) {
       throw new UnsupportedOperationException("native epoll: " + Epoll.unavailabilityCause());
@@ -50,7 +54,7 @@ final class NettyServer implements BenchServer {
         ioThreads > 0
             ? new MultiThreadIoEventLoopGroup(ioThreads, factory)
             : new MultiThreadIoEventLoopGroup(factory);
-    ChannelHandler counter = new Counter(meter);
+    ChannelHandler counter = new Counter(meter, ack);
     this.channel =
         new ServerBootstrap()
             .group(boss, workers)
@@ -91,10 +95,17 @@ final class NettyServer implements BenchServer {
 
   @ChannelHandler.Sharable
   private static final class Counter extends SimpleChannelInboundHandler<ByteBuf> {
-    private final Meter meter;
+    /** Shared by every channel; each write takes a duplicate, whose release does nothing. */
+    private static final ByteBuf ACK =
+        Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer(Lines.ACK.length).writeBytes(Lines.ACK).asReadOnly());
 
-    Counter(Meter meter) {
+    private final Meter meter;
+    private final boolean ack;
+
+    Counter(Meter meter, boolean ack) {
       this.meter = meter;
+      this.ack = ack;
     }
 
     @Override
@@ -110,8 +121,21 @@ final class NettyServer implements BenchServer {
     }
 
     @Override
+    @SuppressWarnings(
+        "FutureReturnValueIgnored") // the void promise: a failure fires exceptionCaught
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
       meter.string(msg.toString(StandardCharsets.UTF_8));
+      if (ack) {
+        ctx.write(ACK.duplicate(), ctx.voidPromise());
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (ack) {
+        ctx.flush();
+      }
+      ctx.fireChannelReadComplete();
     }
 
     @Override

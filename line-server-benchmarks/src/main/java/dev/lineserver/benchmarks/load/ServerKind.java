@@ -36,6 +36,18 @@ enum ServerKind {
     return this == LINE_STRING_TLS || this == NETTY_NIO_TLS;
   }
 
+  /**
+   * Whether the server can answer every line with {@link Lines#ACK} (the load benchmark's {@code
+   * --ack}): the plaintext line-server and Netty kinds; the ACK client speaks no TLS.
+   */
+  boolean acks() {
+    return this == LINE_STRING
+        || this == LINE_BYTES
+        || this == LINE_STRING_EXECUTOR
+        || this == NETTY_NIO
+        || this == NETTY_EPOLL;
+  }
+
   /** The server whose ratio the table reports: Netty NIO, with TLS for a TLS server. */
   ServerKind reference() {
     return tls() ? NETTY_NIO_TLS : NETTY_NIO;

@@ -15,13 +15,13 @@ import java.util.List;
 import org.HdrHistogram.Histogram;
 
 /**
- * The server JVM: {@code ServerMain <server> <ioThreads, 0 = its default> <count|latency>
- * <lineLength, for the raw server; 0 if unknown>}. Prints {@code PORT <port>} (or {@code
- * UNSUPPORTED <why>}), then answers one command per stdin line on stdout, and exits at stdin EOF,
- * so it dies with its parent.
+ * The server JVM: {@code ServerMain <server> <ioThreads, 0 = its default> <count|latency|ack>
+ * <lineLength, for the raw server; 0 if unknown>}; with {@code ack} the server answers every line
+ * with {@link Lines#ACK}. Prints {@code PORT <port>} (or {@code UNSUPPORTED <why>}), then answers
+ * one command per stdin line on stdout, and exits at stdin EOF, so it dies with its parent.
  *
  * <ul>
- *   <li>{@code COUNT} → {@code COUNT <lines> <nanoTime> <open connections>}
+ *   <li>{@code COUNT} → {@code COUNT <lines> <nanoTime> <open connections> <ACKs refused>}
  *   <li>{@code GC} → {@code HEAP <heap used after the last GC> <direct used> <RSS>} in bytes, after
  *       three {@code System.gc()}
  *   <li>{@code HIST} → {@code HIST <count> <p50> <p90> <p99> <p99.9> <max> <negative>} in ns since
@@ -34,13 +34,14 @@ public final class ServerMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 4) {
-      System.err.println("usage: ServerMain <server> <ioThreads> <count|latency> <lineLength>");
+      System.err.println("usage: ServerMain <server> <ioThreads> <count|latency|ack> <lineLength>");
       System.exit(2);
     }
     Meter meter = new Meter("latency".equals(args[2]), Integer.parseInt(args[3]));
+    boolean ack = "ack".equals(args[2]);
     BenchServer server;
     try {
-      server = start(ServerKind.parse(args[0]), Integer.parseInt(args[1]), meter);
+      server = start(ServerKind.parse(args[0]), Integer.parseInt(args[1]), meter, ack);
     } catch (UnsupportedOperationException e) {
       reply("UNSUPPORTED " + e.getMessage());
       awaitEof();
@@ -53,7 +54,15 @@ public final class ServerMain {
     while ((command = in.readLine()) != null) {
       switch (command) {
         case "COUNT" ->
-            reply("COUNT " + meter.lines() + " " + System.nanoTime() + " " + meter.open());
+            reply(
+                "COUNT "
+                    + meter.lines()
+                    + " "
+                    + System.nanoTime()
+                    + " "
+                    + meter.open()
+                    + " "
+                    + meter.acksRefused());
         case "GC" -> reply(heap(server));
         case "HIST" -> reply(histogram(meter));
         case "INFO" -> reply("INFO " + Runtime.version().feature() + " " + openFilesLimit());
@@ -63,16 +72,21 @@ public final class ServerMain {
     Runtime.getRuntime().halt(0);
   }
 
-  static BenchServer start(ServerKind kind, int ioThreads, Meter meter) throws Exception {
+  static BenchServer start(ServerKind kind, int ioThreads, Meter meter, boolean ack)
+      throws Exception {
+    if (ack && !kind.acks()) {
+      throw new UnsupportedOperationException(kind.id + " answers no line (no ACK mode)");
+    }
     return switch (kind) {
-      case LINE_STRING -> new LineServerBench(false, ioThreads, meter, null);
-      case LINE_STRING_EXECUTOR -> LineServerBench.onExecutor(ioThreads, meter);
-      case LINE_BYTES -> new LineServerBench(true, ioThreads, meter, null);
+      case LINE_STRING -> new LineServerBench(false, ioThreads, meter, null, ack);
+      case LINE_STRING_EXECUTOR -> LineServerBench.onExecutor(ioThreads, meter, ack);
+      case LINE_BYTES -> new LineServerBench(true, ioThreads, meter, null, ack);
       case LINE_STRING_TLS ->
-          new LineServerBench(false, ioThreads, meter, BenchTls.serverContext());
-      case NETTY_NIO -> new NettyServer(false, ioThreads, meter, null);
-      case NETTY_EPOLL -> new NettyServer(true, ioThreads, meter, null);
-      case NETTY_NIO_TLS -> new NettyServer(false, ioThreads, meter, BenchTls.serverContext());
+          new LineServerBench(false, ioThreads, meter, BenchTls.serverContext(), false);
+      case NETTY_NIO -> new NettyServer(false, ioThreads, meter, null, ack);
+      case NETTY_EPOLL -> new NettyServer(true, ioThreads, meter, null, ack);
+      case NETTY_NIO_TLS ->
+          new NettyServer(false, ioThreads, meter, BenchTls.serverContext(), false);
       case BLOCKING -> new ThreadPerConnectionServer(false, meter);
       case VIRTUAL -> new ThreadPerConnectionServer(true, meter);
       case RAW -> {
