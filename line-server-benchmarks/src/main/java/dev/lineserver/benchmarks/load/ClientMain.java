@@ -273,7 +273,14 @@ public final class ClientMain {
         && ERRORS.sum() == 0) {
       Thread.sleep(5);
     }
-    if (STOPPED.sum() < connections) {
+    if (ERRORS.sum() > 0) {
+      System.err.println(
+          "ack client: stopped waiting for the drain at the first error; "
+              + STOPPED.sum()
+              + " of "
+              + connections
+              + " connections had written their last line (only those count as sent)");
+    } else if (STOPPED.sum() < connections) {
       System.err.println(
           "ack client: only "
               + STOPPED.sum()
@@ -283,6 +290,15 @@ public final class ClientMain {
               + DRAIN_SECONDS
               + " s");
       ERRORS.increment();
+    } else if (ACKS.sum() < LINES_SENT.sum()) {
+      System.err.println(
+          "ack client: "
+              + (LINES_SENT.sum() - ACKS.sum())
+              + " of "
+              + LINES_SENT.sum()
+              + " lines not acknowledged within "
+              + DRAIN_SECONDS
+              + " s");
     }
     Thread.sleep(100); // an ACK too many, should one come, arrives within this
     ServerMain.reply("DRAINED " + LINES_SENT.sum() + " " + ACKS.sum() + " " + ERRORS.sum());
