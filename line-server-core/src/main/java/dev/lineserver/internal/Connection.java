@@ -125,8 +125,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   }
 
   /**
-   * The close reasons that leave a connection time to write what it was sent; made with the class,
-   * as a switch's lookup class would be loaded at the first close, which may find no descriptor.
+   * The close reasons that leave a connection time to write what it was sent (a sink's {@link
+   * Error} too: its replies before it were queued); made with the class, as a switch's lookup class
+   * would be loaded at the first close, which may find no descriptor.
    */
   private static final Set<CloseReason> ORDERLY =
       EnumSet.of(
@@ -135,7 +136,8 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
           CloseReason.LINE_TIMEOUT,
           CloseReason.RESTART_LIMIT,
           CloseReason.SERVER_CLOSE,
-          CloseReason.APPLICATION_CLOSE);
+          CloseReason.APPLICATION_CLOSE,
+          CloseReason.SERVER_ERROR);
 
   /** Reads per readiness event before the I/O thread turns to its other connections. */
   private static final int MAX_READS_PER_EVENT = 16;
@@ -494,8 +496,16 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
   }
 
-  /** {@code ConnectionInfo.close()} and {@code closeNow()}: from any thread. */
+  /**
+   * {@code ConnectionInfo.close()} and {@code closeNow()}: from any thread. The lookup by id
+   * forgets the connection at once, and after {@code closeNow()} no send is taken; the rest happens
+   * on the I/O thread.
+   */
   void closeByApplication(boolean now) {
+    loop.services().registry().remove(peer);
+    if (now) {
+      sealSends();
+    }
     if (loop.inLoop()) {
       closeByApplicationHere(now);
     } else {

@@ -130,33 +130,42 @@ final class Outbox {
 
   /**
    * What to write next, in read mode, empty if nothing is queued: the I/O thread writes what the
-   * socket takes and asks again. Taking what is pending clears the wake request, so the next send
-   * asks for a flush again.
+   * socket takes and asks again. What was written since the last call leaves {@code size} (so the
+   * room it makes is there for the next send at once); taking what is pending, once all taken
+   * before is written, clears the wake request, so the next send asks for a flush again.
    */
   ByteBuffer next() {
-    ByteBuffer head;
-    while ((head = writing.peekFirst()) != null) {
-      if (head.hasRemaining()) {
-        return head;
+    int unwritten = 0;
+    for (ByteBuffer buffer : writing) {
+      unwritten += buffer.remaining();
+    }
+    boolean take = unwritten == 0;
+    if (take) {
+      writing.clear();
+    }
+    if (take || unwritten != writingBytes) {
+      synchronized (this) {
+        if (unwritten != writingBytes) {
+          size -= writingBytes - unwritten;
+          writingBytes = unwritten;
+          fullReported = false; // the peer read: a queue full again is a new episode
+        }
+        if (take) {
+          wakeRequested = false;
+          for (ByteBuffer buffer : pending) {
+            buffer.flip();
+            writingBytes += buffer.remaining();
+            writing.addLast(buffer);
+          }
+          pending.clear();
+        }
       }
+    }
+    ByteBuffer head;
+    while ((head = writing.peekFirst()) != null && !head.hasRemaining()) {
       writing.pollFirst();
     }
-    synchronized (this) {
-      size -= writingBytes;
-      writingBytes = 0;
-      fullReported = false;
-      wakeRequested = false;
-      if (pending.isEmpty()) {
-        return Stage.NO_BYTES;
-      }
-      for (ByteBuffer buffer : pending) {
-        buffer.flip();
-        writingBytes += buffer.remaining();
-        writing.addLast(buffer);
-      }
-      pending.clear();
-    }
-    return writing.peekFirst();
+    return head == null ? Stage.NO_BYTES : head;
   }
 
   /** True once everything sent was written; for the I/O thread. */

@@ -1,48 +1,56 @@
 package dev.lineserver.testing;
 
+import dev.lineserver.CloseReason;
 import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServer;
+import dev.lineserver.LineServerListener;
 import dev.lineserver.SendQueueFull;
 import dev.lineserver.SendResult;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Security;
 import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 
 /**
  * Run by {@code TlsRepliesTest} in a child JVM, because the JDK reads {@code jdk.tls.keyLimits}
- * once per JVM: with AES-GCM keys good for 16 KiB, both sides of a TLS 1.3 connection update their
- * keys every few lines while the client streams 4 MiB of lines, the server echoes each line from
- * its sink and a dispatcher thread sends numbered commands to the same connection meanwhile. The
- * client reads both streams and checks each is whole and in order; prints "replies OK" and exits 0,
- * else prints what went wrong and exits 1. Arguments: a {@link TestPki} directory, and {@code
+ * once per JVM: with AES-GCM keys good for 16 KiB, the server updates its keys, and asks {@code
+ * openssl s_client} to update its own, every few lines, while s_client streams 4 MiB of lines, the
+ * sink echoes each, and a dispatcher thread sends numbered commands to the same connection. The
+ * line {@code END} makes the sink close the connection ({@code connection.close()}). The program
+ * reads s_client's output and checks that every echo and every command whose send was queued
+ * arrived, each stream whole and in order, that the connection closed as {@code APPLICATION_CLOSE}
+ * and s_client ended cleanly (the close_notify after the last reply); prints "replies OK", else
+ * "FAILED: " and why. Arguments: a {@link TestPki} directory, the openssl program, and {@code
  * executor} to run the sink on an executor.
  */
 public final class TlsRepliesProgram {
-  private static final int LINES = Integer.getInteger("lines", 4096);
-  private static final int COMMANDS = Integer.getInteger("commands", 2000);
+  private static final int LINES = 4096;
+  private static final int COMMANDS = 20_000;
 
   private TlsRepliesProgram() {}
 
   public static void main(String[] args) throws Exception {
     Security.setProperty("jdk.tls.keyLimits", "AES/GCM/NoPadding KeyUpdate 2^14");
     TestPki pki = TestPki.load(Path.of(args[0]));
-    boolean onExecutor = args.length > 1 && args[1].equals("executor");
+    String openssl = args[1];
+    boolean onExecutor = args.length > 2 && args[2].equals("executor");
     ExecutorService sinkThreads = Executors.newFixedThreadPool(2);
-    AtomicReference<ConnectionInfo> connection = new AtomicReference<>();
-    AtomicLong refused = new AtomicLong();
+    CompletableFuture<ConnectionInfo> opened = new CompletableFuture<>();
+    BlockingQueue<CloseReason> closed = new LinkedBlockingQueue<>();
+    AtomicLong refusedEchoes = new AtomicLong();
     LineServer.Builder builder =
         LineServer.builder()
             .port(0)
@@ -51,55 +59,84 @@ public final class TlsRepliesProgram {
             .maxSendQueueBytes(1 << 20)
             .sendQueueFull(SendQueueFull.REFUSE)
             .byteSink(
-                (from, line) -> {
-                  connection.compareAndSet(null, from);
-                  if (Boolean.getBoolean("noecho")) {
+                (connection, line) -> {
+                  if (line.length() == 3 && line.asString().equals("END")) {
+                    connection.close();
                     return;
                   }
-                  byte[] echo = new byte[line.length() + 1]; // one send: the commands
-                  line.copyTo(echo, 0); // from the other thread may come between two
+                  byte[] echo = new byte[line.length() + 1]; // one send: a command from the
+                  line.copyTo(echo, 0); // other thread may come between two
                   echo[line.length()] = '\n';
-                  if (from.send(echo) != SendResult.QUEUED) {
-                    refused.incrementAndGet();
+                  if (connection.send(echo) != SendResult.QUEUED) {
+                    refusedEchoes.incrementAndGet();
+                  }
+                })
+            .listener(
+                new LineServerListener() {
+                  @Override
+                  public void connectionOpened(ConnectionInfo connection) {
+                    opened.complete(connection);
+                  }
+
+                  @Override
+                  public void connectionClosed(ConnectionInfo connection, CloseReason reason) {
+                    closed.add(reason);
                   }
                 });
     if (onExecutor) {
       builder.sinkExecutor(sinkThreads);
     }
-    int exit = 1;
-    try (LineServer server = builder.start();
-        SSLSocket socket = clientSocket(pki.clientContext(null), server.port())) {
-      Thread dispatcher = new Thread(() -> dispatch(connection, refused), "test-dispatcher");
-      Thread writer = new Thread(() -> write(socket), "test-writer");
-      writer.start();
-      dispatcher.start();
-      String problem = read(socket);
-      writer.join(TimeUnit.SECONDS.toMillis(60));
-      dispatcher.join(TimeUnit.SECONDS.toMillis(60));
-      if (problem == null && refused.get() > 0) {
-        problem = refused.get() + " sends were not queued";
+    String problem;
+    try (LineServer server = builder.start()) {
+      Path input = Files.createTempFile("tls-replies", ".txt");
+      try (Writer out = Files.newBufferedWriter(input, StandardCharsets.US_ASCII)) {
+        for (int i = 0; i < LINES; i++) {
+          out.write(line(i) + "\n");
+        }
+        out.write("END\n");
       }
-      System.out.println(problem == null ? "replies OK" : "FAILED: " + problem);
-      exit = problem == null ? 0 : 1;
+      Process client =
+          new ProcessBuilder(
+                  openssl,
+                  "s_client",
+                  "-connect",
+                  "127.0.0.1:" + server.port(),
+                  "-tls1_3",
+                  "-quiet",
+                  "-CAfile",
+                  pki.caPem().toString())
+              .redirectInput(input.toFile())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      ConnectionInfo connection = opened.get(60, TimeUnit.SECONDS);
+      CompletableFuture<Long> commands =
+          CompletableFuture.supplyAsync(
+              () -> dispatch(connection), Executors.newSingleThreadExecutor());
+      problem = read(client, commands);
+      if (problem == null && !client.waitFor(60, TimeUnit.SECONDS)) {
+        problem = "s_client did not end after the server closed";
+      }
+      if (problem == null && client.exitValue() != 0) {
+        problem = "s_client exited with " + client.exitValue();
+      }
+      CloseReason reason = closed.poll(60, TimeUnit.SECONDS);
+      if (problem == null && reason != CloseReason.APPLICATION_CLOSE) {
+        problem = "closed as " + reason;
+      }
+      if (problem == null && refusedEchoes.get() > 0) {
+        problem = refusedEchoes.get() + " echoes were not queued";
+      }
+      client.destroyForcibly();
+      Files.delete(input);
     } finally {
       sinkThreads.shutdownNow();
     }
-    System.exit(exit);
-  }
-
-  private static SSLSocket clientSocket(SSLContext context, int port) throws Exception {
-    SSLSocket socket =
-        (SSLSocket) context.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port);
-    SSLParameters parameters = socket.getSSLParameters();
-    parameters.setProtocols(new String[] {"TLSv1.3"});
-    socket.setSSLParameters(parameters);
-    socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(60));
-    socket.startHandshake();
-    return socket;
+    System.out.println(problem == null ? "replies OK" : "FAILED: " + problem);
+    System.exit(problem == null ? 0 : 1);
   }
 
   /** Line {@code i} of the stream: its number, then filler that differs from line to line. */
-  static String line(int i) {
+  private static String line(int i) {
     StringBuilder line = new StringBuilder("L").append(i).append(' ');
     SplittableRandom random = new SplittableRandom(i);
     int length = 200 + random.nextInt(1600);
@@ -109,67 +146,74 @@ public final class TlsRepliesProgram {
     return line.toString();
   }
 
-  private static void write(SSLSocket socket) {
-    try {
-      OutputStream out = socket.getOutputStream();
-      for (int i = 0; i < LINES; i++) {
-        out.write((line(i) + "\n").getBytes(StandardCharsets.US_ASCII));
-      }
-      out.flush();
-    } catch (Exception e) {
-      System.out.println("FAILED: writing: " + e);
-    }
-  }
-
-  /** Sends the commands from its own thread while the lines stream; waits for the connection. */
-  private static void dispatch(AtomicReference<ConnectionInfo> connection, AtomicLong refused) {
+  /**
+   * Sends numbered commands while the lines stream, waiting out a full queue, until the connection
+   * closes or all are sent; returns how many were queued.
+   */
+  private static long dispatch(ConnectionInfo connection) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (connection.get() == null && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    ConnectionInfo to = connection.get();
-    if (to == null) {
-      return;
-    }
-    for (int i = 0; i < COMMANDS && System.nanoTime() < deadline; i++) {
-      SendResult result;
-      while ((result = to.sendLine("C" + i)) == SendResult.FULL && System.nanoTime() < deadline) {
-        Thread.yield(); // the peer reads on: the queue has room again soon
+    long queued = 0;
+    while (queued < COMMANDS && System.nanoTime() < deadline) {
+      SendResult result = connection.sendLine("C" + queued);
+      if (result == SendResult.CLOSED) {
+        break;
       }
-      if (result != SendResult.QUEUED) {
-        refused.incrementAndGet();
+      if (result == SendResult.QUEUED) {
+        queued++;
+      } else {
+        Thread.yield(); // FULL: the peer reads on, the queue has room again soon
       }
     }
+    return queued;
   }
 
-  /** Reads until every echo and command arrived; returns what was wrong, or null. */
-  private static String read(SSLSocket socket) throws Exception {
+  /** Reads s_client's output to its end; returns what was wrong, or null. */
+  private static String read(Process client, CompletableFuture<Long> queuedCommands)
+      throws IOException, InterruptedException {
     BufferedReader in =
         new BufferedReader(
-            new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
     int echoes = 0;
-    int commands = 0;
-    int expectedEchoes = Boolean.getBoolean("noecho") ? 0 : LINES;
-    while (echoes < expectedEchoes || commands < COMMANDS) {
-      String reply = in.readLine();
-      if (reply == null) {
-        return "the server closed after " + echoes + " echoes and " + commands + " commands";
-      }
+    long commands = 0;
+    for (String reply = in.readLine(); reply != null; reply = in.readLine()) {
       if (reply.startsWith("C")) {
         if (!reply.equals("C" + commands)) {
           return "command " + commands + " expected, got " + reply;
         }
         commands++;
-      } else if (!reply.equals(line(echoes))) {
-        return "echo of line " + echoes + " expected, got " + abbreviate(reply);
+      } else if (echoes >= LINES || !reply.equals(line(echoes))) {
+        return "echo of line " + echoes + " expected, got " + difference(reply, echoes);
       } else {
         echoes++;
       }
     }
+    long queued;
+    try {
+      queued = queuedCommands.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return "the dispatcher failed: " + e;
+    }
+    if (echoes != LINES || commands != queued) {
+      return echoes + " of " + LINES + " echoes and " + commands + " of " + queued + " commands";
+    }
     return null;
   }
 
-  private static String abbreviate(String text) {
-    return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+  /** Where {@code reply} differs from the echo of line {@code i}. */
+  private static String difference(String reply, int i) {
+    String expected = i < LINES ? line(i) : "";
+    int at = 0;
+    while (at < reply.length()
+        && at < expected.length()
+        && reply.charAt(at) == expected.charAt(at)) {
+      at++;
+    }
+    return reply.length()
+        + " chars, not "
+        + expected.length()
+        + ", from index "
+        + at
+        + ": "
+        + reply.substring(at, Math.min(reply.length(), at + 40));
   }
 }
