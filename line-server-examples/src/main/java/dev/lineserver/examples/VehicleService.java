@@ -48,16 +48,16 @@ public final class VehicleService implements AutoCloseable {
       (default: -Dvehicle.port, else 9000)
         --bind ADDRESS         address to listen on (default: the loopback address; \
       0.0.0.0 for every interface)
-        --command VEHICLE=MILLIS  tell VEHICLE to report every MILLIS ms \
-      (CMD VEHICLE SET interval=MILLIS), once (default: none)
-        --command-after SECONDS   when to send --command, after start (default: 3)
         --simulate N           simulate N vehicles against this service (default: 200)
         --no-simulate          only listen
         --connections N        connections the simulation uses (default: 8)
         --rate R               positions per simulated vehicle per second (default: 1)
         --malformed-every N    simulate about 1 malformed line in N; 0 never (default: 1000)
         --metrics-port N       serve Prometheus text at /metrics on port N of the --bind \
-      address; 0 picks a free one (default: off)""";
+      address; 0 picks a free one (default: off)
+        --command VEH=MS       send CMD VEH SET interval=MS once, telling vehicle VEH to report \
+      every MS ms; prints what became of it (default: none)
+        --command-after S      send --command S seconds after start (default: 3)""";
 
   private static final int DEFAULT_PORT = 9000;
 
@@ -253,6 +253,7 @@ public final class VehicleService implements AutoCloseable {
             .start();
     MetricsEndpoint metrics = null;
     FleetSimulator simulator = null;
+    SummaryPrinter summary = null;
     try {
       if (options.metricsPort() >= 0) {
         metrics =
@@ -264,7 +265,7 @@ public final class VehicleService implements AutoCloseable {
       if (options.simulatedVehicles() > 0) {
         simulator = FleetSimulator.start(simulation(options, server.port()), out);
       }
-      SummaryPrinter summary = SummaryPrinter.start(tracker, simulator, out, Duration.ofSeconds(1));
+      summary = SummaryPrinter.start(tracker, simulator, out, Duration.ofSeconds(1));
       VehicleService service =
           new VehicleService(tracker, server, summary, simulator, metrics, out);
       ScheduledCommand command = options.command();
@@ -273,6 +274,9 @@ public final class VehicleService implements AutoCloseable {
       }
       return service;
     } catch (IOException | RuntimeException | Error e) {
+      if (summary != null) {
+        summary.close();
+      }
       if (simulator != null) {
         simulator.close();
       }

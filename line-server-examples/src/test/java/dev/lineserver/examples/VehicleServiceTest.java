@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -169,6 +170,29 @@ final class VehicleServiceTest {
       assertThat(replies.readLine()).isEqualTo("ACK bus-2 3000");
       assertThat(service.tracker().rejected()).isEqualTo(3);
       assertThat(service.tracker().openConnections()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void start_peerThatNeverReads_keepsItsConnectionAndLosesOnlyReplies() throws IOException {
+    int lines = 300_000; // about 8 MB of ACKs: more than the socket buffers and the send queue
+    try (VehicleService service = VehicleService.start(listenOnly(0), out);
+        Socket socket = new Socket()) {
+      socket.setReceiveBufferSize(4096);
+      socket.connect(new InetSocketAddress(LOOPBACK, service.port()));
+      VehicleTracker tracker = service.tracker();
+      byte[] batch = "bus-1,1000,52.5,13.4,30,90\n".repeat(1000).getBytes(UTF_8);
+      for (int i = 0; i < lines / 1000; i++) {
+        socket.getOutputStream().write(batch);
+      }
+      socket.getOutputStream().flush();
+
+      await().atMost(TIMEOUT).until(() -> tracker.lines() == lines);
+      assertThat(tracker.repliesRefused()).isPositive();
+      assertThat(tracker.openConnections()).isEqualTo(1);
+      // Still routed; whether the queue has room again depends on how far the kernel drained it.
+      assertThat(service.command("bus-1", "SET interval=200"))
+          .isIn(VehicleService.CommandResult.QUEUE_FULL, VehicleService.CommandResult.QUEUED);
     }
   }
 
