@@ -174,6 +174,22 @@ final class VehicleServiceTest {
   }
 
   @Test
+  void start_nothingButGarbage_answersEachUntilTheRestartLimitClosesIt() throws IOException {
+    try (VehicleService service = VehicleService.start(listenOnly(0), out);
+        Socket socket = connect(service)) {
+      BufferedReader replies = replies(socket);
+      // The service's restart intensity is 100 failures within 1 s: the 101st closes it.
+      send(socket, "garbage\n".repeat(150));
+
+      List<String> lines = new ArrayList<>();
+      for (String line = replies.readLine(); line != null; line = replies.readLine()) {
+        lines.add(line);
+      }
+      assertThat(lines).hasSize(101).allMatch(line -> line.startsWith("ERR fields: 1 in"));
+    }
+  }
+
+  @Test
   void start_peerThatNeverReads_keepsItsConnectionAndLosesOnlyReplies() throws IOException {
     int lines = 300_000; // about 8 MB of ACKs: more than the socket buffers and the send queue
     try (VehicleService service = VehicleService.start(listenOnly(0), out);
