@@ -5,7 +5,8 @@ import java.util.SplittableRandom;
 /**
  * One simulated vehicle driving around Berlin: speed and heading take small random steps, the
  * position follows by dead reckoning, and a vehicle that reaches the edge of the area turns back.
- * Mutable; owned by the one simulator thread that reports it.
+ * It reports every {@link #intervalNanos()}, a setting its server may change. Mutable; owned by the
+ * one simulator thread that reports it, which alone writes it; the interval may be read anywhere.
  */
 final class SimulatedVehicle {
   static final double CENTER_LAT = 52.52;
@@ -25,9 +26,12 @@ final class SimulatedVehicle {
   private double speedKmh;
   private double heading;
   private long lastMillis;
+  private volatile long intervalNanos;
+  private long nextReportNanos;
 
-  SimulatedVehicle(String id, SplittableRandom random, long nowMillis) {
+  SimulatedVehicle(String id, long intervalNanos, SplittableRandom random, long nowMillis) {
     this.id = id;
+    setIntervalNanos(intervalNanos);
     this.lat = CENTER_LAT + random.nextDouble(-SPAN_LAT, SPAN_LAT);
     this.lon = CENTER_LON + random.nextDouble(-SPAN_LON, SPAN_LON);
     this.speedKmh = random.nextInt(10) == 0 ? 0 : random.nextDouble(10, 60);
@@ -37,6 +41,27 @@ final class SimulatedVehicle {
 
   String id() {
     return id;
+  }
+
+  /** How often this vehicle reports, in nanoseconds. */
+  long intervalNanos() {
+    return intervalNanos;
+  }
+
+  void setIntervalNanos(long intervalNanos) {
+    if (intervalNanos <= 0) {
+      throw new IllegalArgumentException("intervalNanos: " + intervalNanos + " (expected: > 0)");
+    }
+    this.intervalNanos = intervalNanos;
+  }
+
+  /** When, on the {@link System#nanoTime()} clock, this vehicle reports next. */
+  long nextReportNanos() {
+    return nextReportNanos;
+  }
+
+  void scheduleAt(long nanoTime) {
+    this.nextReportNanos = nanoTime;
   }
 
   /** Moves the vehicle on to {@code nowMillis} and returns where it is. */

@@ -1,6 +1,8 @@
 package dev.lineserver.examples;
 
+import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServer;
+import dev.lineserver.SendQueueFull;
 import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,6 +11,8 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,9 +23,18 @@ import org.jspecify.annotations.Nullable;
  * {@code --metrics-port}, it serves the server's {@link LineServerMetrics} as Prometheus text at
  * {@code /metrics}.
  *
+ * <p>It answers every line on the connection it came from (see {@link VehicleTracker}): {@code ACK
+ * <vehicleId> <epochMillis>} or {@code ERR <reason>}; the connection goes on. It sends a vehicle a
+ * command with {@link #command}, as a line {@code CMD <vehicleId> <text>} on the connection the
+ * vehicle last reported on; the simulator obeys {@code SET interval=<millis>}. {@code --command
+ * veh-017=200} sends {@code CMD veh-017 SET interval=200} once, {@code --command-after} seconds
+ * after start (3 by default), and prints what became of it; the simulator prints {@code vehicle
+ * veh-017: interval 1000 ms -> 200 ms}. A peer that does not read its replies loses replies (the
+ * send queue refuses them, {@link SendQueueFull#REFUSE}), not its connection.
+ *
  * <pre>
  * java dev.lineserver.examples.VehicleService --port 9000 --simulate 200 --connections 8 \
- *     --metrics-port 9100
+ *     --metrics-port 9100 --command veh-017=200
  * </pre>
  */
 public final class VehicleService implements AutoCloseable {
@@ -41,9 +54,65 @@ public final class VehicleService implements AutoCloseable {
         --rate R               positions per simulated vehicle per second (default: 1)
         --malformed-every N    simulate about 1 malformed line in N; 0 never (default: 1000)
         --metrics-port N       serve Prometheus text at /metrics on port N of the --bind \
-      address; 0 picks a free one (default: off)""";
+      address; 0 picks a free one (default: off)
+        --command VEH=MS       send CMD VEH SET interval=MS once, telling vehicle VEH to report \
+      every MS ms; prints what became of it (default: none)
+        --command-after S      send --command S seconds after start (default: 3)""";
 
   private static final int DEFAULT_PORT = 9000;
+
+  /** What became of a {@link #command}. */
+  enum CommandResult {
+    /** Queued on the connection the vehicle last reported on. */
+    QUEUED,
+    /** Nothing sent: the vehicle never reported a valid position, or its connection closed. */
+    NOT_CONNECTED,
+    /** Nothing sent: the vehicle's connection has not read what was sent to it before. */
+    QUEUE_FULL
+  }
+
+  /**
+   * A command {@code --command} sends once, {@code afterSeconds} after start: {@code SET
+   * interval=<intervalMillis>}.
+   */
+  record ScheduledCommand(String vehicleId, long intervalMillis, int afterSeconds) {
+    ScheduledCommand {
+      checkVehicleId(vehicleId);
+      if (intervalMillis < 1 || intervalMillis > FleetSimulator.MAX_INTERVAL_MILLIS) {
+        throw new IllegalArgumentException(
+            "intervalMillis: "
+                + intervalMillis
+                + " (expected: 1.."
+                + FleetSimulator.MAX_INTERVAL_MILLIS
+                + ")");
+      }
+      Args.checkRange("afterSeconds", afterSeconds, 0, 86_400);
+    }
+
+    String text() {
+      return "SET interval=" + intervalMillis;
+    }
+
+    /** {@code VEHICLE=MILLIS}, as {@code --command} takes it. */
+    static ScheduledCommand parse(String text, int afterSeconds) {
+      int equals = text.lastIndexOf('=');
+      if (equals <= 0) {
+        throw new IllegalArgumentException("--command: " + text + " (expected: VEHICLE=MILLIS)");
+      }
+      long millis;
+      try {
+        millis = Long.parseLong(text.substring(equals + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "--command: " + text + " (expected: VEHICLE=MILLIS, MILLIS a whole number)", e);
+      }
+      try {
+        return new ScheduledCommand(text.substring(0, equals), millis, afterSeconds);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--command: " + text + ": " + e.getMessage(), e);
+      }
+    }
+  }
 
   private final VehicleTracker tracker;
   private final LineServer server;
@@ -51,6 +120,8 @@ public final class VehicleService implements AutoCloseable {
   private final @Nullable FleetSimulator simulator;
   private final @Nullable MetricsEndpoint metrics;
   private final PrintStream out;
+  private final CountDownLatch closing = new CountDownLatch(1);
+  private @Nullable Thread commandThread;
   private boolean closed;
 
   /**
@@ -58,6 +129,7 @@ public final class VehicleService implements AutoCloseable {
    *
    * @param simulatedVehicles 0 to only listen
    * @param metricsPort -1 to serve no metrics, 0 for any free port
+   * @param command null to send none
    */
   record Options(
       InetAddress bindAddress,
@@ -66,7 +138,8 @@ public final class VehicleService implements AutoCloseable {
       int simulatedConnections,
       double simulatedRate,
       int malformedEvery,
-      int metricsPort) {
+      int metricsPort,
+      @Nullable ScheduledCommand command) {
 
     Options {
       Args.checkRange("port", port, 0, 65535);
@@ -87,10 +160,17 @@ public final class VehicleService implements AutoCloseable {
                   "--connections",
                   "--rate",
                   "--malformed-every",
-                  "--metrics-port"),
+                  "--metrics-port",
+                  "--command",
+                  "--command-after"),
               Set.of("--no-simulate"));
       if (parsed.flag("--no-simulate") && parsed.string("--simulate") != null) {
         throw new IllegalArgumentException("--no-simulate: given with --simulate (expected: one)");
+      }
+      String command = parsed.string("--command");
+      int commandAfter = parsed.integer("--command-after", 3, 0, 86_400);
+      if (command == null && parsed.string("--command-after") != null) {
+        throw new IllegalArgumentException("--command-after: given without --command");
       }
       return new Options(
           bindAddress(parsed.string("--bind")),
@@ -99,7 +179,8 @@ public final class VehicleService implements AutoCloseable {
           parsed.integer("--connections", 8, 1, 10_000),
           parsed.decimal("--rate", 1, 0.001, 100_000),
           parsed.integer("--malformed-every", 1000, 0, Integer.MAX_VALUE),
-          parsed.integer("--metrics-port", -1, 0, 65535));
+          parsed.integer("--metrics-port", -1, 0, 65535),
+          command == null ? null : ScheduledCommand.parse(command, commandAfter));
     }
 
     private static int defaultPort() {
@@ -143,7 +224,8 @@ public final class VehicleService implements AutoCloseable {
   }
 
   /**
-   * Starts the server, the summary and, if asked for, the metrics endpoint and the simulation.
+   * Starts the server, the metrics endpoint and the simulation if asked for, the summary, and the
+   * timer of {@code --command}.
    *
    * @param out where the summary lines go
    * @throws IOException if a port cannot be bound or the simulation cannot connect
@@ -162,45 +244,110 @@ public final class VehicleService implements AutoCloseable {
             // send a few bad lines a second and should lose only those lines, not its connection;
             // 100 within 1 s still closes a peer that sends nothing but garbage.
             .restartIntensity(100, Duration.ofSeconds(1))
+            // A device that never reads its ACKs (a plain tracker, nc) keeps reporting: past the
+            // default 64 KiB queued, its replies are refused, and counted, not its connection.
+            .sendQueueFull(SendQueueFull.REFUSE)
             .shutdownTimeout(Duration.ofSeconds(5))
-            .sink(tracker)
+            .connectionSink(tracker)
             .listener(tracker.listener())
             .start();
-    SummaryPrinter summary;
-    try {
-      summary = SummaryPrinter.start(tracker, out, Duration.ofSeconds(1));
-    } catch (RuntimeException | Error e) {
-      server.close();
-      throw e;
-    }
     MetricsEndpoint metrics = null;
-    if (options.metricsPort() >= 0) {
-      try {
+    FleetSimulator simulator = null;
+    SummaryPrinter summary = null;
+    try {
+      if (options.metricsPort() >= 0) {
         metrics =
             MetricsEndpoint.start(
                 options.bindAddress(),
                 options.metricsPort(),
                 new LineServerMetrics(server, Tags.of("server", "vehicles")));
-      } catch (IOException | RuntimeException e) {
-        summary.close();
-        server.close();
-        throw e;
       }
-    }
-    FleetSimulator simulator = null;
-    if (options.simulatedVehicles() > 0) {
-      try {
-        simulator = FleetSimulator.start(simulation(options, server.port()));
-      } catch (IOException | RuntimeException e) {
-        if (metrics != null) {
-          metrics.close();
-        }
-        summary.close();
-        server.close();
-        throw e;
+      if (options.simulatedVehicles() > 0) {
+        simulator = FleetSimulator.start(simulation(options, server.port()), out);
       }
+      summary = SummaryPrinter.start(tracker, simulator, out, Duration.ofSeconds(1));
+      VehicleService service =
+          new VehicleService(tracker, server, summary, simulator, metrics, out);
+      ScheduledCommand command = options.command();
+      if (command != null) {
+        service.schedule(command);
+      }
+      return service;
+    } catch (IOException | RuntimeException | Error e) {
+      if (summary != null) {
+        summary.close();
+      }
+      if (simulator != null) {
+        simulator.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
+      server.close();
+      throw e;
     }
-    return new VehicleService(tracker, server, summary, simulator, metrics, out);
+  }
+
+  /** Starts the thread that sends {@code command} once, unless the service closes first. */
+  private synchronized void schedule(ScheduledCommand command) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                if (closing.await(command.afterSeconds(), TimeUnit.SECONDS)) {
+                  return;
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+              CommandResult result = command(command.vehicleId(), command.text());
+              out.printf(
+                  Locale.ROOT,
+                  "command to %s: %s -> %s%n",
+                  command.vehicleId(),
+                  command.text(),
+                  result);
+            },
+            THREAD_PREFIX + "-command");
+    thread.setDaemon(true);
+    thread.start();
+    commandThread = thread;
+  }
+
+  /**
+   * Sends {@code text} to {@code vehicleId}, as the line {@code CMD <vehicleId> <text>}, on the
+   * connection it last reported a valid position on. Thread-safe; never blocks.
+   *
+   * @throws IllegalArgumentException if {@code vehicleId} is empty or holds a space or a control
+   *     character, or {@code text} is empty or holds a control character (it would end the line)
+   */
+  CommandResult command(String vehicleId, String text) {
+    checkVehicleId(vehicleId);
+    if (text.isEmpty() || text.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "text: \"" + text + "\" (expected: not empty, no control characters)");
+    }
+    Long id = tracker.connectionOf(vehicleId);
+    ConnectionInfo connection = id == null ? null : server.connection(id);
+    if (connection == null) {
+      return CommandResult.NOT_CONNECTED;
+    }
+    return switch (connection.sendLine("CMD " + vehicleId + " " + text)) {
+      case QUEUED -> CommandResult.QUEUED;
+      case FULL -> CommandResult.QUEUE_FULL;
+      case CLOSED -> CommandResult.NOT_CONNECTED;
+    };
+  }
+
+  private static void checkVehicleId(String vehicleId) {
+    if (vehicleId.isEmpty()
+        || vehicleId.chars().anyMatch(c -> c == ' ' || c == ',' || Character.isISOControl(c))) {
+      throw new IllegalArgumentException(
+          "vehicleId: \""
+              + vehicleId
+              + "\" (expected: not empty, no space, comma or control character)");
+    }
   }
 
   /** A simulation that connects to this service, wherever it listens. */
@@ -236,9 +383,10 @@ public final class VehicleService implements AutoCloseable {
   }
 
   /**
-   * Stops the simulation, then the server, then the summary and the metrics endpoint, and prints
-   * the totals. The simulation goes first: the server's close waits for connections to go quiet,
-   * and simulated ones never would. Idempotent; a second caller waits for the first.
+   * Stops the timer of {@code --command}, the simulation, then the server, then the summary and the
+   * metrics endpoint, and prints the totals. The simulation goes first: the server's close waits
+   * for connections to go quiet, and simulated ones never would. Idempotent; a second caller waits
+   * for the first.
    */
   @Override
   public synchronized void close() {
@@ -246,6 +394,14 @@ public final class VehicleService implements AutoCloseable {
       return;
     }
     closed = true;
+    closing.countDown();
+    if (commandThread != null) {
+      try {
+        commandThread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (simulator != null) {
       simulator.close();
     }
@@ -256,10 +412,14 @@ public final class VehicleService implements AutoCloseable {
     }
     out.printf(
         Locale.ROOT,
-        "stopped: lines=%d vehicles=%d rejected=%d%n",
+        "stopped: lines=%d vehicles=%d rejected=%d replies refused=%d%n",
         tracker.lines(),
         tracker.vehicles(),
-        tracker.rejected());
+        tracker.rejected(),
+        tracker.repliesRefused());
+    if (simulator != null) {
+      out.println("simulator: " + simulator.totals());
+    }
   }
 
   /** Runs the service until Ctrl-C; see {@link #USAGE}. */
@@ -291,6 +451,15 @@ public final class VehicleService implements AutoCloseable {
     String metricsUrl = service.metricsUrl();
     if (metricsUrl != null) {
       System.out.println("metrics at " + metricsUrl);
+    }
+    ScheduledCommand command = options.command();
+    if (command != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "sending CMD %s %s in %d s%n",
+          command.vehicleId(),
+          command.text(),
+          command.afterSeconds());
     }
     // main returns; the server's threads are not daemons and keep the service running.
   }

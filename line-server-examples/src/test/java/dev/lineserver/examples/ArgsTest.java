@@ -98,4 +98,35 @@ final class ArgsTest {
     assertThat(options.effectiveConnections()).isEqualTo(3);
     assertThat(options.durationSeconds()).isZero();
   }
+
+  @Test
+  void vehicleServiceOptions_command_parsedWithDefaultDelay() {
+    VehicleService.Options options =
+        VehicleService.Options.parse(new String[] {"--command", "veh-017=200"});
+
+    assertThat(options.command()).isEqualTo(new VehicleService.ScheduledCommand("veh-017", 200, 3));
+    assertThat(options.command().text()).isEqualTo("SET interval=200");
+  }
+
+  @Test
+  void vehicleServiceOptions_commandAfter_parsed() {
+    VehicleService.Options options =
+        VehicleService.Options.parse(new String[] {"--command=veh-1=50", "--command-after", "10"});
+
+    assertThat(options.command()).isEqualTo(new VehicleService.ScheduledCommand("veh-1", 50, 10));
+    assertThat(VehicleService.Options.parse(new String[0]).command()).isNull();
+  }
+
+  @Test
+  void vehicleServiceOptions_badCommand_throwsNamingIt() {
+    for (String bad : new String[] {"veh-1", "=200", "veh-1=", "veh-1=fast", "veh-1=0", "a b=5"}) {
+      assertThatIllegalArgumentException()
+          .as(bad)
+          .isThrownBy(() -> VehicleService.Options.parse(new String[] {"--command", bad}))
+          .withMessageStartingWith("--command: " + bad);
+    }
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> VehicleService.Options.parse(new String[] {"--command-after", "5"}))
+        .withMessageStartingWith("--command-after: given without --command");
+  }
 }

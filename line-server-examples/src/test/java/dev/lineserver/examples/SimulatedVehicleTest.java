@@ -14,7 +14,7 @@ final class SimulatedVehicleTest {
     long seed = System.nanoTime();
     SplittableRandom random = new SplittableRandom(seed);
     long millis = 1_700_000_000_000L;
-    SimulatedVehicle vehicle = new SimulatedVehicle("veh-1", random, millis);
+    SimulatedVehicle vehicle = new SimulatedVehicle("veh-1", 1_000_000_000L, random, millis);
     Position previous = null;
     for (int i = 0; i < 20_000; i++) {
       millis += 1000;
