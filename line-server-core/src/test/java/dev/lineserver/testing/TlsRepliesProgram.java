@@ -56,13 +56,18 @@ public final class TlsRepliesProgram {
             .port(0)
             .bindAddress(InetAddress.getLoopbackAddress())
             .tls(pki.serverContext())
-            .maxSendQueueBytes(1 << 20)
+            .maxSendQueueBytes(16 << 20) // more than all replies: no echo is refused
             .sendQueueFull(SendQueueFull.REFUSE)
             .byteSink(
                 (connection, line) -> {
                   if (line.length() == 3 && line.asString().equals("END")) {
                     connection.close();
                     return;
+                  }
+                  String got = line.asString();
+                  int space = got.indexOf(' ');
+                  if (space > 1 && !got.equals(line(Integer.parseInt(got.substring(1, space))))) {
+                    System.out.println("SINK GOT " + got.length() + " chars of " + got.substring(0, space));
                   }
                   byte[] echo = new byte[line.length() + 1]; // one send: a command from the
                   line.copyTo(echo, 0); // other thread may come between two
@@ -123,7 +128,7 @@ public final class TlsRepliesProgram {
       if (problem == null && reason != CloseReason.APPLICATION_CLOSE) {
         problem = "closed as " + reason;
       }
-      if (problem == null && refusedEchoes.get() > 0) {
+      if (refusedEchoes.get() > 0) {
         problem = refusedEchoes.get() + " echoes were not queued";
       }
       client.destroyForcibly();
