@@ -16,24 +16,24 @@ import org.jspecify.annotations.Nullable;
  * <p>Threading without a {@link LineServer.Builder#sinkExecutor}: every call about a connection
  * ({@link #connectionOpened}, {@link #lineTooLong}, {@link #sinkFailed}, {@link #sinkError}, {@link
  * #restartLimitReached}, {@link #handshakeFailed}, {@link #connectionClosed}, and {@link
- * #connectionRefused} for a connection refused after its PROXY header) runs on the I/O thread that
- * owns the connection, as does its sink: one call at a time, in the order of the events, {@code
- * connectionOpened} before its first line and {@code connectionClosed} after its last. {@link
- * #acceptFailed}, and {@code connectionRefused} for a connection refused at accept, run on the
- * acceptor thread. Keep them short: they run where lines are read.
+ * #connectionRefused} for a connection refused after its PROXY header, {@link #sendQueueFull}) runs
+ * on the I/O thread that owns the connection, as does its sink: one call at a time, in the order of
+ * the events, {@code connectionOpened} before its first line and {@code connectionClosed} after its
+ * last. {@link #acceptFailed}, and {@code connectionRefused} for a connection refused at accept,
+ * run on the acceptor thread. Keep them short: they run where lines are read.
  *
- * <p>With a sink executor: {@code connectionOpened}, {@code lineTooLong}, {@code handshakeFailed}
- * and a refusal after the PROXY header still run on the I/O thread, and so do {@code sinkFailed}
- * for a failure of the line buffer itself and the {@code restartLimitReached} it may cause. {@code
- * sinkFailed}, {@code sinkError} and {@code restartLimitReached} for a line given to the sink (or
- * that failed to decode) run on the executor's thread that ran the sink for it, right after that
- * call. {@code connectionClosed} comes after the connection's last sink call, usually on the
- * executor's thread that made it; when the connection's queued lines are dropped (restart limit, a
- * sink's {@link Error}, an executor shut down) it may come from the I/O thread. {@code
- * connectionOpened} still comes before the first sink call and {@code connectionClosed} after every
- * other call about the connection, but the I/O thread's calls are not ordered with the sink's: a
- * {@code lineTooLong} may run while the sink of the same connection runs, or before lines that
- * arrived ahead of it were delivered.
+ * <p>With a sink executor: {@code connectionOpened}, {@code lineTooLong}, {@code sendQueueFull},
+ * {@code handshakeFailed} and a refusal after the PROXY header still run on the I/O thread, and so
+ * do {@code sinkFailed} for a failure of the line buffer itself and the {@code restartLimitReached}
+ * it may cause. {@code sinkFailed}, {@code sinkError} and {@code restartLimitReached} for a line
+ * given to the sink (or that failed to decode) run on the executor's thread that ran the sink for
+ * it, right after that call. {@code connectionClosed} comes after the connection's last sink call,
+ * usually on the executor's thread that made it; when the connection's queued lines are dropped
+ * (restart limit, a sink's {@link Error}, an executor shut down) it may come from the I/O thread.
+ * {@code connectionOpened} still comes before the first sink call and {@code connectionClosed}
+ * after every other call about the connection, but the I/O thread's calls are not ordered with the
+ * sink's: a {@code lineTooLong} may run while the sink of the same connection runs, or before lines
+ * that arrived ahead of it were delivered.
  *
  * <p>Whatever a listener method throws, an {@link Exception} or an {@link Error} such as {@link
  * AssertionError} or {@link StackOverflowError}, is logged (at most once a second) and otherwise

@@ -56,7 +56,7 @@ public final class TlsRepliesProgram {
             .port(0)
             .bindAddress(InetAddress.getLoopbackAddress())
             .tls(pki.serverContext())
-            .maxSendQueueBytes(16 << 20) // more than all replies: no echo is refused
+            .maxSendQueueBytes(Integer.getInteger("queue", 16 << 20)) // no echo is refused
             .sendQueueFull(SendQueueFull.REFUSE)
             .byteSink(
                 (connection, line) -> {
@@ -67,7 +67,8 @@ public final class TlsRepliesProgram {
                   String got = line.asString();
                   int space = got.indexOf(' ');
                   if (space > 1 && !got.equals(line(Integer.parseInt(got.substring(1, space))))) {
-                    System.out.println("SINK GOT " + got.length() + " chars of " + got.substring(0, space));
+                    System.out.println(
+                        "SINK GOT " + got.length() + " chars of " + got.substring(0, space));
                   }
                   byte[] echo = new byte[line.length() + 1]; // one send: a command from the
                   line.copyTo(echo, 0); // other thread may come between two
