@@ -22,7 +22,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Run by {@code TlsRepliesTest} in a child JVM, because the JDK reads {@code jdk.tls.keyLimits}
@@ -51,6 +53,8 @@ public final class TlsRepliesProgram {
     CompletableFuture<ConnectionInfo> opened = new CompletableFuture<>();
     BlockingQueue<CloseReason> closed = new LinkedBlockingQueue<>();
     AtomicLong refusedEchoes = new AtomicLong();
+    AtomicInteger received = new AtomicInteger();
+    AtomicReference<String> sinkProblem = new AtomicReference<>();
     LineServer.Builder builder =
         LineServer.builder()
             .port(0)
@@ -64,11 +68,9 @@ public final class TlsRepliesProgram {
                     connection.close();
                     return;
                   }
-                  String got = line.asString();
-                  int space = got.indexOf(' ');
-                  if (space > 1 && !got.equals(line(Integer.parseInt(got.substring(1, space))))) {
-                    System.out.println(
-                        "SINK GOT " + got.length() + " chars of " + got.substring(0, space));
+                  int index = received.getAndIncrement();
+                  if (index < LINES && !line.asString().equals(line(index))) {
+                    sinkProblem.compareAndSet(null, "the sink got a wrong line " + index);
                   }
                   byte[] echo = new byte[line.length() + 1]; // one send: a command from the
                   line.copyTo(echo, 0); // other thread may come between two
@@ -119,6 +121,9 @@ public final class TlsRepliesProgram {
           CompletableFuture.supplyAsync(
               () -> dispatch(connection), Executors.newSingleThreadExecutor());
       problem = read(client, commands);
+      if (sinkProblem.get() != null) {
+        problem = sinkProblem.get() + (problem == null ? "" : "; " + problem);
+      }
       if (problem == null && !client.waitFor(60, TimeUnit.SECONDS)) {
         problem = "s_client did not end after the server closed";
       }
