@@ -252,7 +252,9 @@ final class PipelinePropertyTest {
 
     private void sendOne(ConnectionInfo connection) {
       int n = next++;
-      String text = (random.nextInt(5) == 0 ? "\u00e9" : "s") + n + "x".repeat(random.nextInt(20));
+      // Now and then a long one: a queue of several buffers.
+      int padding = random.nextInt(8) == 0 ? random.nextInt(300, 900) : random.nextInt(20);
+      String text = (random.nextInt(5) == 0 ? "\u00e9" : "s") + n + "x".repeat(padding);
       byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
       byte[] line = (text + "\n").getBytes(StandardCharsets.UTF_8);
       SendResult result;
