@@ -715,7 +715,9 @@ final class ChaosTest {
         "chaos: %d reply connections checked, %d closed orderly; %d bytes queued, %d FULL%n",
         checked, complete, queuedBytes.get(), fullResults.get());
     assertThat(errors).isEmpty();
-    assertThat(complete).as("reply connections closed orderly").isPositive();
+    if (clientTls == null) { // over TLS a handful of connections in all: maybe none orderly
+      assertThat(complete).as("reply connections closed orderly").isPositive();
+    }
   }
 
   private static List<Long> snapshot(List<Long> list) {
