@@ -19,6 +19,7 @@ final class LoopProbe implements Connection.Loop {
   final List<Connection> toFlush = new ArrayList<>();
   final List<Connection> closing = new ArrayList<>();
   boolean pastDrainDeadline;
+  boolean onLoopThread = true; // false while a test plays another thread
   private final SinkCall.Scope sinkScope;
 
   LoopProbe(Settings settings) {
@@ -90,7 +91,7 @@ final class LoopProbe implements Connection.Loop {
 
   @Override
   public boolean inLoop() {
-    return true;
+    return onLoopThread;
   }
 
   @Override

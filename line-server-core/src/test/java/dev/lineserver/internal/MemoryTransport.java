@@ -6,11 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import java.util.function.IntSupplier;
 
 /**
  * A {@link Transport} in memory, for connection tests without sockets: reads return the chunks
- * {@link #send} queued (then 0, or -1 after {@link #end}); writes are kept in {@link #written};
- * interest and close are recorded.
+ * {@link #send} queued (then 0, or -1 after {@link #end}); writes are kept in {@link #written},
+ * each taking at most what {@link #writeCapacity} says (0: the socket is full); interest and close
+ * are recorded, and a write after the close is refused and recorded.
  */
 final class MemoryTransport implements Transport {
   private final Queue<byte[]> input = new ArrayDeque<>();
@@ -19,6 +21,9 @@ final class MemoryTransport implements Transport {
   boolean reading = true;
   boolean writing;
   boolean closed;
+  IntSupplier writeCapacity = () -> Integer.MAX_VALUE;
+  int writeInterestTurnedOn;
+  boolean writtenAfterClose;
 
   void send(String text) {
     input.add(text.getBytes(StandardCharsets.ISO_8859_1));
@@ -43,9 +48,13 @@ final class MemoryTransport implements Transport {
   }
 
   @Override
-  public int write(ByteBuffer src) {
-    int n = src.remaining();
-    while (src.hasRemaining()) {
+  public int write(ByteBuffer src) throws IOException {
+    if (closed) {
+      writtenAfterClose = true;
+      throw new IOException("closed");
+    }
+    int n = Math.min(src.remaining(), writeCapacity.getAsInt());
+    for (int i = 0; i < n; i++) {
       written.write(src.get());
     }
     return n;
@@ -58,6 +67,9 @@ final class MemoryTransport implements Transport {
 
   @Override
   public void writeInterest(boolean on) {
+    if (on && !writing) {
+      writeInterestTurnedOn++;
+    }
     writing = on;
   }
 
