@@ -89,9 +89,10 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     void flushSoon(Connection connection);
 
     /**
-     * The connection is closing: close it as {@link Connection#closingExpired} past the deadline.
+     * The connection is closing: close it as {@link Connection#closingExpired} once {@code
+     * deadlineNanos} passed; a later call moves the deadline.
      */
-    void closing(Connection connection);
+    void closing(Connection connection, long deadlineNanos);
 
     /** The connection paused reading: resume it when the budget is released. */
     void paused(Connection connection);
@@ -121,8 +122,20 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     /** The sink executor's budget is spent: the peer's sends fill the TCP window and block. */
     PAUSED,
     /** The TLS engine's delegated tasks run on the TLS threads. */
-    TLS_TASKS
+    TLS_TASKS,
+    /**
+     * Closing, everything written and the output shut: what the peer still sends is read and
+     * dropped until its end of stream, so the socket's close does not reset the replies away.
+     */
+    DISCARDING
   }
+
+  /**
+   * How long a closing connection whose output is shut waits for its peer's end of stream at most
+   * (within {@code shutdownTimeout}), as Apache httpd's lingering close does: once a peer had this
+   * long to read what was sent, a reset can no longer cost it a reply.
+   */
+  private static final long LINGER_NANOS = 1_000_000_000L;
 
   /**
    * The close reasons that leave a connection time to write what it was sent (a sink's {@link
@@ -230,6 +243,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    * I/O thread. Returns whether the socket was found empty.
    */
   boolean onReadable(ByteBuffer readBuffer) {
+    if (reading == Reading.DISCARDING) {
+      return discard(readBuffer);
+    }
     for (int reads = 0; reads < MAX_READS_PER_EVENT && !isClosed(); reads++) {
       if (reading == Reading.TLS_TASKS) {
         return false; // the TLS stage holds what it has until the engine's tasks ran
@@ -486,12 +502,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    * On the I/O thread, after a send found the queue full: reports, and closes if the policy says.
    */
   private void queueFull(int queued, boolean closes) {
-    if (isGone()) {
-      return;
-    }
     LineServerListener listener = loop.settings().listener();
     Events.report(() -> listener.sendQueueFull(peer, queued));
-    if (closes) {
+    if (closes && !isGone()) {
       terminate(CloseReason.SLOW_READER);
     }
   }
@@ -517,7 +530,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     if (!now) {
       close(CloseReason.APPLICATION_CLOSE);
     } else if (!isGone()) {
-      terminate(phase == Phase.CLOSING ? closingReason() : CloseReason.APPLICATION_CLOSE);
+      terminate(CloseReason.APPLICATION_CLOSE);
     }
   }
 
@@ -647,6 +660,10 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     if (isGone()) {
       return;
     }
+    if (late && reading == Reading.DISCARDING) {
+      terminate(closingReason()); // all was written: it only waited for its peer's end
+      return;
+    }
     if (late) {
       close(CloseReason.SHUTDOWN_TIMEOUT);
       return;
@@ -744,7 +761,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
     transport.readInterest(false);
     loop.services().registry().remove(peer); // no longer open for a lookup; sends still go
-    loop.closing(this);
+    loop.closing(this, System.nanoTime() + loop.settings().timeouts().shutdownNanos());
     SinkQueue sinkQueue = queue;
     if (sinkQueue != null) {
       sinkQueue.end(reason); // its last line then calls sinkDone, which comes back here
@@ -775,8 +792,59 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       done = true; // the peer left: what it did not read is dropped
     }
     if (done && !isGone()) {
-      terminate(closingReason());
+      endOutput();
     }
+  }
+
+  /**
+   * Everything is written. A peer that may still send (any close but its own EOF) to a connection
+   * that sent it something gets a lingering close: over TLS our close_notify, then the output shut
+   * (FIN after the last byte), then its input read and dropped until its EOF or {@link
+   * #LINGER_NANOS}; closing a socket with unread input would reset the connection, and a reset can
+   * discard replies the peer has not read yet. Otherwise the socket closes now.
+   */
+  private void endOutput() {
+    CloseReason reason = closingReason();
+    if (reason == CloseReason.PEER_EOF || outbox == null) {
+      terminate(reason);
+      return;
+    }
+    head.closed(); // TLS: our close_notify, which terminate would send
+    try {
+      write();
+      transport.shutdownOutput();
+    } catch (IOException e) {
+      Events.LOGGER.log(Level.DEBUG, () -> "shutting the output of " + peer + " failed: " + e);
+      terminate(reason);
+      return;
+    }
+    reading = Reading.DISCARDING;
+    transport.readInterest(true);
+    long deadline =
+        System.nanoTime() + Math.min(LINGER_NANOS, loop.settings().timeouts().shutdownNanos());
+    loop.closing(this, deadline);
+  }
+
+  /** Reads and drops what the peer still sends; closes at its EOF. Returns whether it was empty. */
+  private boolean discard(ByteBuffer readBuffer) {
+    for (int reads = 0; reads < MAX_READS_PER_EVENT; reads++) {
+      readBuffer.clear();
+      int n;
+      try {
+        n = transport.read(readBuffer);
+      } catch (IOException e) {
+        n = -1; // reset: nothing more to wait for
+      }
+      if (n < 0) {
+        terminate(closingReason());
+        return false;
+      }
+      if (n == 0) {
+        return true;
+      }
+      loop.counters().add(Counter.BYTES, n);
+    }
+    return false;
   }
 
   /**

@@ -329,14 +329,18 @@ final class IoLoop implements Runnable, Connection.Loop {
     toFlush.subList(0, due).clear();
   }
 
-  /** The connection writes its last bytes, for {@code shutdownTimeout} at most. */
+  /** The connection writes its last bytes, or waits for its peer's EOF, until the deadline. */
   @Override
-  public void closing(Connection connection) {
-    if (closing.size() == closingDeadlines.length) {
-      closingDeadlines = Arrays.copyOf(closingDeadlines, 2 * closingDeadlines.length);
+  public void closing(Connection connection, long deadlineNanos) {
+    int at = closing.indexOf(connection);
+    if (at < 0) {
+      if (closing.size() == closingDeadlines.length) {
+        closingDeadlines = Arrays.copyOf(closingDeadlines, 2 * closingDeadlines.length);
+      }
+      at = closing.size();
+      closing.add(connection);
     }
-    closingDeadlines[closing.size()] = System.nanoTime() + settings.timeouts().shutdownNanos();
-    closing.add(connection);
+    closingDeadlines[at] = deadlineNanos;
   }
 
   /** Closes the closing connections whose time is up. */

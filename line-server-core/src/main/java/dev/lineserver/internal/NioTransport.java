@@ -47,6 +47,11 @@ final class NioTransport implements Transport {
   }
 
   @Override
+  public void shutdownOutput() throws IOException {
+    channel().shutdownOutput();
+  }
+
+  @Override
   public void readInterest(boolean on) {
     interest(SelectionKey.OP_READ, on);
   }

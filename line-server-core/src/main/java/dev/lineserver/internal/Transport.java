@@ -23,6 +23,9 @@ interface Transport {
   /** Whether the loop should report the socket writable: on while bytes wait for the peer. */
   void writeInterest(boolean on);
 
+  /** Shuts the socket's output: the peer reads its end of stream after the bytes written. */
+  void shutdownOutput() throws IOException;
+
   /** Closes the socket and leaves the loop. Idempotent. */
   void close();
 }

@@ -107,8 +107,10 @@ final class LoopProbe implements Connection.Loop {
   }
 
   @Override
-  public void closing(Connection connection) {
-    closing.add(connection);
+  public void closing(Connection connection, long deadlineNanos) {
+    if (!closing.contains(connection)) {
+      closing.add(connection);
+    }
   }
 
   @Override

@@ -21,6 +21,7 @@ final class MemoryTransport implements Transport {
   boolean reading = true;
   boolean writing;
   boolean closed;
+  boolean outputShut;
   IntSupplier writeCapacity = () -> Integer.MAX_VALUE;
   int writeInterestTurnedOn;
   boolean writtenAfterClose;
@@ -71,6 +72,11 @@ final class MemoryTransport implements Transport {
       writeInterestTurnedOn++;
     }
     writing = on;
+  }
+
+  @Override
+  public void shutdownOutput() {
+    outputShut = true;
   }
 
   @Override

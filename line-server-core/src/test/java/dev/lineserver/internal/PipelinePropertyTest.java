@@ -127,6 +127,10 @@ final class PipelinePropertyTest {
       boolean written = random.nextInt(4) != 0; // else the deadline cuts the closing connection
       if (written) {
         writeAll(connection, loop, transport, sender);
+        if (transport.outputShut && random.nextBoolean()) {
+          transport.end(); // the peer read our end and ends too: the lingering close is over
+          connection.onReadable(readBuffer);
+        }
       }
       boolean unwritten = transport.written.size() < sender.queued.size();
       connection.drainStep(start + IoLoop.QUIET_NANOS * 2, start, true, readBuffer);
