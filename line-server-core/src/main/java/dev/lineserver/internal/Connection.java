@@ -131,13 +131,6 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   }
 
   /**
-   * How long a closing connection whose output is shut waits for its peer's end of stream at most
-   * (within {@code shutdownTimeout}), as Apache httpd's lingering close does: once a peer had this
-   * long to read what was sent, a reset can no longer cost it a reply.
-   */
-  private static final long LINGER_NANOS = 1_000_000_000L;
-
-  /**
    * The close reasons that leave a connection time to write what it was sent (a sink's {@link
    * Error} too: its replies before it were queued); made with the class, as a switch's lookup class
    * would be loaded at the first close, which may find no descriptor.
@@ -799,9 +792,10 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   /**
    * Everything is written. A peer that may still send (any close but its own EOF) to a connection
    * that sent it something gets a lingering close: over TLS our close_notify, then the output shut
-   * (FIN after the last byte), then its input read and dropped until its EOF or {@link
-   * #LINGER_NANOS}; closing a socket with unread input would reset the connection, and a reset can
-   * discard replies the peer has not read yet. Otherwise the socket closes now.
+   * (FIN after the last byte), then its input read and dropped until its EOF, within the closing's
+   * deadline. Closing the socket before would reset the connection at the peer's next byte (unread
+   * input, a TLS key update or close_notify), and the reset makes the peer's kernel discard the
+   * replies it has not read yet. Otherwise the socket closes now.
    */
   private void endOutput() {
     CloseReason reason = closingReason();
@@ -818,11 +812,8 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       terminate(reason);
       return;
     }
-    reading = Reading.DISCARDING;
+    reading = Reading.DISCARDING; // until the peer's end, or the closing's deadline
     transport.readInterest(true);
-    long deadline =
-        System.nanoTime() + Math.min(LINGER_NANOS, loop.settings().timeouts().shutdownNanos());
-    loop.closing(this, deadline);
   }
 
   /** Reads and drops what the peer still sends; closes at its EOF. Returns whether it was empty. */
