@@ -537,9 +537,9 @@ public final class LineServer implements AutoCloseable {
      * The most bytes a connection holds that were sent to its peer ({@link ConnectionInfo#send})
      * and not yet written, because the peer reads slowly or not at all; 64 KiB by default. A send
      * that would pass it returns {@link SendResult#FULL} and {@link #sendQueueFull} says what
-     * follows. Besides these bytes, a connection's queue holds at most 16 KiB of buffers being
-     * filled, and with TLS its records being written (up to 34 KiB); one that never sent holds
-     * nothing.
+     * follows. Besides these bytes, a connection's queue holds at most 24 KiB of buffers partly
+     * filled or partly written, and with TLS its records being written (up to 34 KiB); one that
+     * never sent holds nothing.
      */
     public Builder maxSendQueueBytes(int maxSendQueueBytes) {
       this.maxSendQueueBytes = checkRange("maxSendQueueBytes", maxSendQueueBytes, 1, 1 << 30);

@@ -524,6 +524,9 @@ final class SendPromisesTest {
       connection.close();
       assertThat(new String(got.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), US_ASCII))
           .isEqualTo(queued.toString(US_ASCII));
+      // The peer ends its side too, as a client does at the server's end: the server closed
+      // lingering, reading until then.
+      stalled.shutdownOutput();
       events.closed.await(
           c ->
               c.connection().id() == connection.id()
@@ -565,15 +568,18 @@ final class SendPromisesTest {
       assertThat(in.readLine()).isEqualTo("ok good");
       client.send("bad\n");
       assertThat(in.readLine()).isEqualTo("ERR bad");
-      events.closed.await(
-          c ->
-              c.connection().id() == connection.id()
-                  && c.reason() == CloseReason.APPLICATION_CLOSE);
       List<String> rest = new ArrayList<>();
       String line;
       while ((line = in.readLine()) != null) {
         rest.add(line);
       }
+      // The peer ends its side too, as a client does at the server's end: the server closed
+      // lingering, reading until then.
+      client.shutdownOutput();
+      events.closed.await(
+          c ->
+              c.connection().id() == connection.id()
+                  && c.reason() == CloseReason.APPLICATION_CLOSE);
       // A send in the sink call that closed may be queued (the call is not over); if it is, it
       // arrives before the end.
       assertThat(rest)
@@ -769,6 +775,7 @@ final class SendPromisesTest {
 
       String expected = "\nyz123bcé\uD83D\uDE00\n" + "w".repeat(max);
       assertThat(new String(readToEnd(client.socket), UTF_8)).isEqualTo(expected);
+      client.shutdownOutput(); // as a client does at the server's end: the lingering close ends
       events.closed.await(
           c ->
               c.connection().id() == connection.id()
@@ -874,6 +881,9 @@ final class SendPromisesTest {
     try (Client client = new Client(server)) {
       client.send("a\nb\n");
       assertThat(new String(readToEnd(client.socket), UTF_8)).isEqualTo("ok a\nok b\n");
+      // The peer ends its side too, as a client does at the server's end: the server closed
+      // lingering, reading until then.
+      client.shutdownOutput();
       events.closed.await(c -> c.reason() == CloseReason.RESTART_LIMIT);
       assertThat(server.stats().sendBytesDropped()).isZero();
     }
@@ -898,6 +908,9 @@ final class SendPromisesTest {
     try (Client client = new Client(server)) {
       client.send("a\n");
       byte[] got = readToEnd(client.socket);
+      // The peer ends its side too, as a client does at the server's end: the server closed
+      // lingering, reading until then.
+      client.shutdownOutput();
       events.closed.await(c -> c.reason() == CloseReason.SERVER_ERROR);
       LineServerStats stats = server.stats();
       assertThat(new String(got, UTF_8))

@@ -550,7 +550,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
               if (isGone()) {
                 return;
               }
-              setReading(Reading.ON);
+              if (reading != Reading.DISCARDING) {
+                setReading(Reading.ON);
+              }
               done.accept(failure);
             });
   }
@@ -726,7 +728,8 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     if (isClosed()) {
       return;
     }
-    if (phase == Phase.OPEN && isOrderly(reason) && (queue != null || hasUnsent())) {
+    // A connection that ever sent closes through CLOSING: its lingering close keeps its replies.
+    if (phase == Phase.OPEN && isOrderly(reason) && (queue != null || outbox != null)) {
       startClosing(reason);
     } else {
       terminate(reason);
@@ -784,9 +787,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
       done = true; // the peer left: what it did not read is dropped
     }
-    if (done && !isGone()) {
+    if (done && !isGone() && !hasUnsent()) {
       endOutput();
-    }
+    } // else the pipeline cannot take the rest now (TLS tasks out): a flush comes back here
   }
 
   /**
@@ -844,7 +847,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
    */
   void closingExpired() {
     if (phase == Phase.CLOSING) {
-      terminate(hasUnsent() ? CloseReason.SLOW_READER : closingReason());
+      boolean unread =
+          reading != Reading.DISCARDING && (hasUnsent() || head.outbound().hasRemaining());
+      terminate(unread ? CloseReason.SLOW_READER : closingReason());
     }
   }
 

@@ -400,9 +400,13 @@ final class IoLoop implements Runnable, Connection.Loop {
     }
   }
 
+  /** Runs the tasks queued before the round; those they queue wait for the next one. */
   private void runTasks() {
-    Runnable task;
-    while ((task = tasks.poll()) != null) {
+    for (int due = tasks.size(); due > 0; due--) {
+      Runnable task = tasks.poll();
+      if (task == null) {
+        return;
+      }
       task.run();
     }
   }

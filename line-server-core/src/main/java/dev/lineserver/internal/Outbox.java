@@ -10,8 +10,9 @@ import java.util.List;
  * to the connection's I/O thread, which writes them in order. Senders append to {@code pending}
  * under this object's lock; the I/O thread takes all of it at once into {@code writing}, its own,
  * once what it took before is written. {@code size} counts every byte sent and not yet written and
- * never passes {@code max}; besides those bytes, only the last buffer of each list is partly empty.
- * Made at a connection's first send; once {@code sealed}, nothing more is taken.
+ * never passes {@code max}; besides those bytes, only the last buffer of each list is partly empty
+ * and only the first of {@code writing} partly written: at most 3 × {@link #SEGMENT} of slack. Made
+ * at a connection's first send; once {@code sealed}, nothing more is taken.
  */
 final class Outbox {
   /** What {@link #append} did. */
@@ -74,7 +75,7 @@ final class Outbox {
     int at = 0;
     int chars = text.length();
     while (at < chars) {
-      ByteBuffer tail = tail(chars - at);
+      ByteBuffer tail = tail(length - at); // the delimiter counted, so it fits the first buffer
       int end = Math.min(chars, at + tail.remaining());
       for (; at < end; at++) {
         tail.put((byte) text.charAt(at));
@@ -148,7 +149,9 @@ final class Outbox {
         if (unwritten != writingBytes) {
           size -= writingBytes - unwritten;
           writingBytes = unwritten;
-          fullReported = false; // the peer read: a queue full again is a new episode
+          if (size <= max / 2) {
+            fullReported = false; // the peer read half: a queue full again is a new episode
+          }
         }
         if (take) {
           wakeRequested = false;

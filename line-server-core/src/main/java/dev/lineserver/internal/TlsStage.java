@@ -76,6 +76,10 @@ final class TlsStage implements Stage, TlsCodec.Plaintext {
   /** On the I/O thread, once the engine's tasks ran: the codec goes on from there. */
   private void tasksRan(@Nullable Throwable failure) {
     codec.tasksDone(failure);
+    if (context.isClosed()) {
+      context.flush(); // closing: nothing more is read, but what waited for the tasks is written
+      return;
+    }
     read(NO_BYTES);
   }
 
