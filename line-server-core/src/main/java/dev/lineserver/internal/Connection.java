@@ -44,9 +44,11 @@ import org.jspecify.annotations.Nullable;
  *
  * and, until it closes, whether it reads: {@code ON}, {@code PAUSED} while the sink executor's
  * budget is spent (its clock stands still), {@code TLS_TASKS} while the TLS engine's tasks run
- * elsewhere. Pausing is apart from the phase: a connection may pause inside its PROXY header. While
- * the server drains, {@link #drainStep} ends it once it is quiet with no partial input, or cuts it
- * at the deadline; a line its peer did not end is never delivered then.
+ * elsewhere, and, closing with its output shut, {@code DISCARDING} what its peer still sends until
+ * the peer's end (the lingering close). Pausing is apart from the phase: a connection may pause
+ * inside its PROXY header. While the server drains, {@link #drainStep} ends it once it is quiet
+ * with no partial input, or cuts it at the deadline; a line its peer did not end is never delivered
+ * then.
  */
 final class Connection implements Stage.Context, SinkQueue.Owner {
   /** What a connection needs from its I/O loop, handed to it once: its one door to the loop. */
