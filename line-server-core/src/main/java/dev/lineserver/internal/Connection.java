@@ -390,9 +390,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   }
 
   private static boolean isAsciiCompatible(Charset charset) {
-    return charset == StandardCharsets.UTF_8
-        || charset == StandardCharsets.US_ASCII
-        || charset == StandardCharsets.ISO_8859_1;
+    return charset.equals(StandardCharsets.UTF_8)
+        || charset.equals(StandardCharsets.US_ASCII)
+        || charset.equals(StandardCharsets.ISO_8859_1);
   }
 
   private static boolean isAscii(CharSequence text) {
@@ -466,17 +466,17 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   }
 
   private SendResult sent(Outbox box, int outcome) {
-    switch (outcome) {
-      case Outbox.QUEUED:
-        return SendResult.QUEUED;
-      case Outbox.QUEUED_WAKE:
+    return switch (outcome) {
+      case Outbox.QUEUED -> SendResult.QUEUED;
+      case Outbox.QUEUED_WAKE -> {
         if (loop.inLoop()) {
           loop.flushSoon(this);
         } else {
           loop.execute(this::flushSends);
         }
-        return SendResult.QUEUED;
-      case Outbox.FULL_FIRST:
+        yield SendResult.QUEUED;
+      }
+      case Outbox.FULL_FIRST -> {
         boolean closes = loop.settings().sending().whenFull() == SendQueueFull.CLOSE;
         if (closes) {
           box.seal(); // later sends are refused as to a closed connection
@@ -484,13 +484,14 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
         int queued = box.size();
         loop.execute(() -> queueFull(queued, closes));
         loop.counters().addShared(Counter.SENDS_REFUSED, 1);
-        return SendResult.FULL;
-      case Outbox.FULL:
+        yield SendResult.FULL;
+      }
+      case Outbox.FULL -> {
         loop.counters().addShared(Counter.SENDS_REFUSED, 1);
-        return SendResult.FULL;
-      default:
-        return SendResult.CLOSED;
-    }
+        yield SendResult.FULL;
+      }
+      default -> SendResult.CLOSED;
+    };
   }
 
   /**
