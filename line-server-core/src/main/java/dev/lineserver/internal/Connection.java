@@ -159,6 +159,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
   private Phase phase = Phase.HANDSHAKING;
   private Reading reading = Reading.ON;
   int slot = -1; // the loop's index of this connection while registered
+  int closingSlot = -1; // the loop's index of this connection in its closing list
   private volatile @Nullable Outbox outbox; // made under the lock at the first send
   private @Nullable CloseReason closing; // the reason decided by close; guarded by this
   private boolean sendsSealed; // guarded by this: no send is taken any more
@@ -811,7 +812,9 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
     head.closed(); // TLS: our close_notify, which terminate would send
     try {
-      write();
+      if (!write()) {
+        return; // the socket is full: the flush at OP_WRITE comes back here
+      }
       transport.shutdownOutput();
     } catch (IOException e) {
       Events.LOGGER.log(Level.DEBUG, () -> "shutting the output of " + peer + " failed: " + e);

@@ -332,13 +332,14 @@ final class IoLoop implements Runnable, Connection.Loop {
   /** The connection writes its last bytes, or waits for its peer's EOF, until the deadline. */
   @Override
   public void closing(Connection connection, long deadlineNanos) {
-    int at = closing.indexOf(connection);
+    int at = connection.closingSlot;
     if (at < 0) {
       if (closing.size() == closingDeadlines.length) {
         closingDeadlines = Arrays.copyOf(closingDeadlines, 2 * closingDeadlines.length);
       }
       at = closing.size();
       closing.add(connection);
+      connection.closingSlot = at;
     }
     closingDeadlines[at] = deadlineNanos;
   }
@@ -423,12 +424,15 @@ final class IoLoop implements Runnable, Connection.Loop {
       }
       connection.slot = -1;
     }
-    int at = closing.indexOf(connection);
+    int at = connection.closingSlot;
     if (at >= 0) {
       int last = closing.size() - 1;
-      closing.set(at, closing.get(last));
+      Connection moved = closing.get(last);
+      closing.set(at, moved);
+      moved.closingSlot = at;
       closingDeadlines[at] = closingDeadlines[last];
       closing.remove(last);
+      connection.closingSlot = -1;
     }
   }
 

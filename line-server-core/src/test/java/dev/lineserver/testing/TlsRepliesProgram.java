@@ -60,7 +60,7 @@ public final class TlsRepliesProgram {
             .port(0)
             .bindAddress(InetAddress.getLoopbackAddress())
             .tls(pki.serverContext())
-            .maxSendQueueBytes(Integer.getInteger("queue", 16 << 20)) // no echo is refused
+            .maxSendQueueBytes(16 << 20) // more than all replies: no echo is refused
             .sendQueueFull(SendQueueFull.REFUSE)
             .byteSink(
                 (connection, line) -> {
