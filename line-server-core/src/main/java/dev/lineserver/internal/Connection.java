@@ -341,14 +341,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     }
   }
 
-  /** The socket can take bytes again. */
-  void onWritable() {
-    if (!isGone()) {
-      flush();
-    }
-  }
-
-  /** The loop's flush of what was sent since the last one. */
+  /** The loop's flush: the socket can take bytes again, or sends wait to be written. */
   void flushSends() {
     if (!isGone()) {
       flush();
@@ -766,32 +759,29 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     if (sinkQueue != null) {
       sinkQueue.end(reason); // its last line then calls sinkDone, which comes back here
     }
-    flush();
-    closeIfFlushed();
+    flush(); // once all is written, and the sink's last line through: closeIfFlushed
   }
 
   /**
-   * While closing: once the sink's last line is through, takes no more sends, and once everything
-   * was written, closes the socket.
+   * While closing, once the sink's last line is through: takes no more sends and flushes the last
+   * of them (the flush comes back here once it wrote all it could), then, once everything is
+   * written, ends the output.
    */
   private void closeIfFlushed() {
     if (phase != Phase.CLOSING) {
       return;
     }
+    boolean sealed;
     synchronized (this) {
       if (!sinkFinished) {
         return;
       }
+      sealed = sendsSealed;
     }
-    sealSends();
-    boolean done;
-    try {
-      done = write();
-    } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
-      done = true; // the peer left: what it did not read is dropped
-    }
-    if (done && !isGone() && !hasUnsent()) {
+    if (!sealed) {
+      sealSends();
+      flush(); // a send may have come since the last write
+    } else if (!hasUnsent()) {
       endOutput();
     } // else the pipeline cannot take the rest now (TLS tasks out): a flush comes back here
   }

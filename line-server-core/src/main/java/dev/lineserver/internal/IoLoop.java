@@ -439,7 +439,7 @@ final class IoLoop implements Runnable, Connection.Loop {
   private void onReady(SelectionKey key) {
     Connection connection = (Connection) key.attachment();
     if (key.isValid() && key.isWritable()) {
-      connection.onWritable();
+      connection.flushSends();
     }
     if (key.isValid() && key.isReadable()) {
       connection.onReadable(readBuffer);

@@ -180,7 +180,7 @@ final class PipelinePropertyTest {
       SplittableRandom random) {
     loop.flushSends();
     while (transport.writing && !transport.closed && random.nextInt(3) != 0) {
-      connection.onWritable();
+      connection.flushSends();
       loop.flushSends();
     }
     assertNotStalled(loop, transport, sender);
@@ -194,7 +194,7 @@ final class PipelinePropertyTest {
       if (!transport.writing && loop.toFlush.isEmpty()) {
         return; // all written, the connection open (or closed, which the caller checks)
       }
-      connection.onWritable();
+      connection.flushSends();
       loop.flushSends();
     }
   }
