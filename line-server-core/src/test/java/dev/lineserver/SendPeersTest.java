@@ -120,11 +120,8 @@ final class SendPeersTest {
   void netcat_halfClosesAtOnce_readsEveryReplyInOrder(boolean onExecutor) throws Exception {
     String nc = Peers.require("nc", "netcat-openbsd");
     try (LineServer server = start(replying(onExecutor, INPUT.length()))) {
-      Run run = run(List.of(nc, "-N", "127.0.0.1", String.valueOf(server.port())), INPUT);
-      assertThat(run.stdout()).as("%s", run).isEqualTo(REPLIES);
-      assertThat(run.exitCode()).as("%s", run).isZero();
-      assertClosedInOrder(CloseReason.PEER_EOF);
-      assertThat(server.stats().bytesSent()).isEqualTo(REPLIES.length());
+      assertEveryReplyInOrder(
+          server, List.of(nc, "-N", "127.0.0.1", String.valueOf(server.port())));
     }
   }
 
@@ -134,11 +131,8 @@ final class SendPeersTest {
     String socat = Peers.require("socat", "socat");
     try (LineServer server = start(replying(onExecutor, INPUT.length()))) {
       // -t: after stdin's EOF socat waits this long for the server's end (0.5 s by default).
-      Run run = run(List.of(socat, "-t", "5", "-", "TCP:127.0.0.1:" + server.port()), INPUT);
-      assertThat(run.stdout()).as("%s", run).isEqualTo(REPLIES);
-      assertThat(run.exitCode()).as("%s", run).isZero();
-      assertClosedInOrder(CloseReason.PEER_EOF);
-      assertThat(server.stats().bytesSent()).isEqualTo(REPLIES.length());
+      assertEveryReplyInOrder(
+          server, List.of(socat, "-t", "5", "-", "TCP:127.0.0.1:" + server.port()));
     }
   }
 
@@ -160,6 +154,15 @@ final class SendPeersTest {
       assertClosedInOrder(CloseReason.PEER_EOF);
       assertThat(server.stats().bytesSent()).isEqualTo(replies.length());
     }
+  }
+
+  /** {@code client} sends INPUT and half-closes: it prints every reply in order, and exits 0. */
+  private void assertEveryReplyInOrder(LineServer server, List<String> client) throws Exception {
+    Run run = run(client, INPUT);
+    assertThat(run.stdout()).as("%s", run).isEqualTo(REPLIES);
+    assertThat(run.exitCode()).as("%s", run).isZero();
+    assertClosedInOrder(CloseReason.PEER_EOF);
+    assertThat(server.stats().bytesSent()).isEqualTo(REPLIES.length());
   }
 
   private static List<String> opensslClient(LineServer server) throws Exception {

@@ -229,6 +229,24 @@ final class SendPromisesTest {
     throw new AssertionError("the kernel took a million messages for a peer that does not read");
   }
 
+  /** A Unix-domain server (its buffers do not grow) with an 8 KiB queue that refuses when full. */
+  private LineServer.Builder refusingUnixServer(boolean onExecutor, Duration shutdownTimeout) {
+    return builder(onExecutor)
+        .unixSocket(unixPath())
+        .maxSendQueueBytes(8192)
+        .sendQueueFull(SendQueueFull.REFUSE)
+        .shutdownTimeout(shutdownTimeout)
+        .connectionSink(okSink());
+  }
+
+  /** Fills the kernel's buffers, then the send queue, of a peer that does not read. */
+  private static void fill(LineServer server, ConnectionInfo connection) throws IOException {
+    saturate(server, connection, new ByteArrayOutputStream());
+    while (connection.send(numbered(0) + "\n") == SendResult.QUEUED) {
+      // until FULL
+    }
+  }
+
   /** A second connection (Unix-domain) is answered while another one is stuck. */
   private void assertServed(LineServer server, String text) throws Exception {
     try (SocketChannel other = SocketChannel.open(server.localAddress())) {
@@ -639,20 +657,10 @@ final class SendPromisesTest {
   @ValueSource(booleans = {false, true})
   void close_toAPeerThatNeverReads_endsAsSlowReaderAfterShutdownTimeout(boolean onExecutor)
       throws Exception {
-    LineServer server =
-        fixture.start(
-            builder(onExecutor)
-                .unixSocket(unixPath())
-                .maxSendQueueBytes(8192)
-                .sendQueueFull(SendQueueFull.REFUSE)
-                .shutdownTimeout(Duration.ofMillis(500))
-                .connectionSink(okSink()));
+    LineServer server = fixture.start(refusingUnixServer(onExecutor, Duration.ofMillis(500)));
     try (SocketChannel stalled = stalledClient(server)) {
       ConnectionInfo connection = connectionOf(stalled);
-      saturate(server, connection, new ByteArrayOutputStream());
-      while (connection.send(numbered(0) + "\n") == SendResult.QUEUED) {
-        // fill it
-      }
+      fill(server, connection);
       long start = System.nanoTime();
       connection.close();
       await()
@@ -674,20 +682,10 @@ final class SendPromisesTest {
   @ValueSource(booleans = {false, true})
   void closeNow_endsACloseThatWaitsForTheReader_asApplicationClose(boolean onExecutor)
       throws Exception {
-    LineServer server =
-        fixture.start(
-            builder(onExecutor)
-                .unixSocket(unixPath())
-                .maxSendQueueBytes(8192)
-                .sendQueueFull(SendQueueFull.REFUSE)
-                .shutdownTimeout(Duration.ofSeconds(60))
-                .connectionSink(okSink()));
+    LineServer server = fixture.start(refusingUnixServer(onExecutor, Duration.ofSeconds(60)));
     try (SocketChannel stalled = stalledClient(server)) {
       ConnectionInfo connection = connectionOf(stalled);
-      saturate(server, connection, new ByteArrayOutputStream());
-      while (connection.send(numbered(0) + "\n") == SendResult.QUEUED) {
-        // fill it
-      }
+      fill(server, connection);
       connection.close();
       assertThat(connection.send("x")).isIn(SendResult.QUEUED, SendResult.FULL, SendResult.CLOSED);
       connection.closeNow();
