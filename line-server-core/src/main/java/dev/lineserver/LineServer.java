@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -43,8 +44,9 @@ import org.jspecify.annotations.Nullable;
  * failures.
  *
  * <p>The server's threads ({@code line-server-accept}, {@code line-server-io-N}, with TLS {@code
- * line-server-tls-N}) are not daemon threads: a {@code main} that starts a server and returns keeps
- * serving until {@link #close()}.
+ * line-server-tls-N}; with a {@link Builder#name} such as {@code ingest}, {@code
+ * line-server-ingest-accept}, {@code line-server-ingest-io-N}...) are not daemon threads: a {@code
+ * main} that starts a server and returns keeps serving until {@link #close()}.
  */
 public final class LineServer implements AutoCloseable {
   private final Engine engine;
@@ -80,6 +82,22 @@ public final class LineServer implements AutoCloseable {
    */
   public LineServerStats stats() {
     return engine.stats();
+  }
+
+  /**
+   * Whether the server is fit to serve, for a readiness probe: it accepts connections, every I/O
+   * thread is alive, and, with a {@link Builder#sinkExecutor}, lines waiting for the sink have not
+   * waited past {@link Builder#sinkStallThreshold} with none going through. Cheap (a few reads of
+   * thread and counter state, no lock, no I/O: microseconds), safe from any thread, also after
+   * {@link #close()}, when the server is no longer accepting.
+   */
+  public LineServerHealth health() {
+    return engine.health();
+  }
+
+  /** The name given to {@link Builder#name}, or {@code null}. */
+  public @Nullable String name() {
+    return engine.name();
   }
 
   /**
@@ -143,6 +161,9 @@ public final class LineServer implements AutoCloseable {
     /** The largest {@code maxLineLength}: the largest array a JVM reliably allocates, less one. */
     public static final int MAX_LINE_LENGTH_LIMIT = Integer.MAX_VALUE - 8;
 
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private @Nullable String name;
     private int port;
     private @Nullable InetAddress bindAddress;
     private @Nullable Path unixSocket;
@@ -154,6 +175,7 @@ public final class LineServer implements AutoCloseable {
     private int maxRestarts = 3;
     private Duration restartPeriod = Duration.ofSeconds(5);
     private Duration shutdownTimeout = Duration.ofSeconds(10);
+    private Duration sinkStallThreshold = Duration.ofNanos(Settings.SinkMode.DEFAULT_STALL_NANOS);
     private Duration idleTimeout = Duration.ZERO;
     private Duration lineTimeout = Duration.ofSeconds(60);
     private int maxConnections = 65_536;
@@ -178,6 +200,24 @@ public final class LineServer implements AutoCloseable {
     private SendQueueFull sendQueueFull = SendQueueFull.CLOSE;
 
     private Builder() {}
+
+    /**
+     * Names the server, so that two in one JVM can be told apart: its threads are named {@code
+     * line-server-NAME-accept}, {@code line-server-NAME-io-N}, {@code line-server-NAME-tls-N} and
+     * {@code line-server-NAME-close}, and the library's log messages about it begin with {@code
+     * [NAME]}. 1 to 64 characters of {@code A-Z a-z 0-9 . _ -}. Without a name (the default) the
+     * threads are {@code line-server-accept}, {@code line-server-io-N}... and messages have no
+     * prefix.
+     */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (!NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException(
+            "name: \"" + name + "\" (expected: 1..64 characters of A-Z a-z 0-9 . _ -)");
+      }
+      this.name = name;
+      return this;
+    }
 
     /** The TCP port to listen on; 0 (the default) picks a free one, see {@link #port()}. */
     public Builder port(int port) {
@@ -502,6 +542,21 @@ public final class LineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * With a {@link #sinkExecutor}: how long lines may wait for the sink with none going through
+     * before {@link LineServer#health()} calls the sink stalled; 10 s by default, 1 ms to 1 h. The
+     * wait is measured per batch (the lines of one read of one connection), not per line, so that
+     * the line path pays nothing for it: set it above the longest a sink takes for one batch. One
+     * connection's sink stuck while others' go through is not a stall.
+     */
+    public Builder sinkStallThreshold(Duration sinkStallThreshold) {
+      Objects.requireNonNull(sinkStallThreshold, "sinkStallThreshold");
+      this.sinkStallThreshold =
+          checkDuration(
+              "sinkStallThreshold", sinkStallThreshold, Duration.ofMillis(1), Duration.ofHours(1));
+      return this;
+    }
+
     /** Receives every line as a String. Exactly one sink is required. */
     public Builder sink(LineSink sink) {
       Objects.requireNonNull(sink, "sink");
@@ -591,10 +646,16 @@ public final class LineServer implements AutoCloseable {
       }
       Settings settings =
           new Settings(
+              name,
               new Settings.Listen(port, bindAddress, unixSocket, backlog),
               ioThreads,
               new Settings.Framing(maxLineLength, (byte) delimiter, charset),
-              new Settings.SinkMode(stringSink, byteSink, sinkExecutor, maxPendingBytes),
+              new Settings.SinkMode(
+                  stringSink,
+                  byteSink,
+                  sinkExecutor,
+                  maxPendingBytes,
+                  sinkStallThreshold.toNanos()),
               listener,
               new Settings.Supervision(maxRestarts, restartPeriod.toNanos()),
               new Settings.Timeouts(

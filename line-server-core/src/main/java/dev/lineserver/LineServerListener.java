@@ -35,6 +35,9 @@ import org.jspecify.annotations.Nullable;
  * sink's: a {@code lineTooLong} may run while the sink of the same connection runs, or before lines
  * that arrived ahead of it were delivered.
  *
+ * <p>The defaults' messages of a server with a {@link LineServer.Builder#name} begin with {@code
+ * [name]}.
+ *
  * <p>Whatever a listener method throws, an {@link Exception} or an {@link Error} such as {@link
  * AssertionError} or {@link StackOverflowError}, is logged (at most once a second) and otherwise
  * ignored: the server, the thread and the connection go on. Only an error that says the JVM itself
@@ -48,12 +51,14 @@ public interface LineServerListener {
    * read: the connection carries the client's address.
    */
   default void connectionOpened(ConnectionInfo connection) {
-    Log.LOGGER.log(Level.DEBUG, () -> "opened " + Log.describe(connection));
+    Reports.of(connection).log.log(Level.DEBUG, () -> "opened " + Log.describe(connection));
   }
 
   /** A connection was closed; no line of it will be delivered after this call. */
   default void connectionClosed(ConnectionInfo connection, CloseReason reason) {
-    Log.LOGGER.log(Level.DEBUG, () -> "closed " + Log.describe(connection) + ": " + reason);
+    Reports.of(connection)
+        .log
+        .log(Level.DEBUG, () -> "closed " + Log.describe(connection) + ": " + reason);
   }
 
   /**
@@ -176,8 +181,9 @@ public interface LineServerListener {
    * one WARNING a second, counting the ones it left out.
    */
   default void connectionRefused(SocketAddress remoteAddress, RefusalReason reason) {
-    Log.REFUSALS.log(
-        Level.WARNING, () -> "refused a connection from " + remoteAddress + ": " + reason);
+    Reports.current()
+        .refusals
+        .log(Level.WARNING, () -> "refused a connection from " + remoteAddress + ": " + reason);
   }
 
   /**
@@ -211,6 +217,8 @@ public interface LineServerListener {
    * of a run, and its end is logged at INFO.
    */
   default void acceptFailed(IOException error) {
-    Log.LOGGER.log(Level.WARNING, () -> "accept failed, retrying with back-off: " + error);
+    Reports.current()
+        .log
+        .log(Level.WARNING, () -> "accept failed, retrying with back-off: " + error);
   }
 }

@@ -1,19 +1,13 @@
 package dev.lineserver;
 
-import dev.lineserver.internal.Events;
-import dev.lineserver.internal.RateLimited;
-import java.lang.System.Logger;
 import java.net.SocketAddress;
 
 /**
- * The one logger of the library (the engine's, {@code internal.Events}), how it names a connection,
- * and the rate limit of refusals, which have no connection; the other reports are limited per
- * server ({@code internal.Reports}).
+ * How the listener's defaults name a connection. They log through the server's {@code
+ * internal.Reports}: its logger (the library's one, {@code dev.lineserver}, with the server's name
+ * in front of each message) and its rate limits.
  */
 final class Log {
-  static final Logger LOGGER = Events.LOGGER;
-  static final RateLimited REFUSALS = new RateLimited(LOGGER);
-
   private Log() {}
 
   /**

@@ -4,6 +4,7 @@ import dev.lineserver.CloseReason;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.RefusalReason;
 import java.io.IOException;
+import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -29,7 +30,6 @@ final class Acceptor implements Runnable {
   static final long MAX_BACKOFF_MILLIS = TimeUnit.SECONDS.toMillis(1);
 
   private static final AtomicLong IDS = new AtomicLong();
-  private static final RateLimited UNEXPECTED = new RateLimited(Events.LOGGER);
 
   private final ServerSocketChannel server;
   private final Selector selector;
@@ -39,6 +39,7 @@ final class Acceptor implements Runnable {
   private final LineServerListener listener;
   private final Counters counters = new Counters();
   private final Reports reports;
+  private final Logger log;
   private volatile boolean stopping;
   private int nextLoop;
   private long failures;
@@ -48,6 +49,7 @@ final class Acceptor implements Runnable {
   Acceptor(ServerSocketChannel server, IoLoop[] loops, Settings settings, Services services)
       throws IOException {
     this.reports = services.reports();
+    this.log = reports.log;
     this.server = server;
     this.loops = loops.clone();
     this.admission = services.admission();
@@ -76,6 +78,7 @@ final class Acceptor implements Runnable {
 
   @Override
   public void run() {
+    Callbacks.enter(reports); // for good: the listener's defaults log for this server
     try {
       SelectionKey key = server.keyFor(selector);
       while (!stopping) {
@@ -91,7 +94,7 @@ final class Acceptor implements Runnable {
       }
       acceptWaitingContained();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.ERROR, "acceptor failed; accepting no more connections", e);
+      log.log(Level.ERROR, "acceptor failed; accepting no more connections", e);
     } finally {
       closeQuietly(server);
       closeQuietly(selector);
@@ -107,7 +110,7 @@ final class Acceptor implements Runnable {
       return acceptWaiting();
     } catch (RuntimeException | Error e) {
       Events.rethrowIfFatal(e);
-      UNEXPECTED.log(Level.ERROR, () -> "acceptor: " + e + "; accepting goes on", e);
+      reports.unexpected.log(Level.ERROR, () -> "acceptor: " + e + "; accepting goes on", e);
       failures++;
       return false;
     }
@@ -135,7 +138,7 @@ final class Acceptor implements Runnable {
       }
       if (failures > 0) {
         long failed = failures;
-        Events.LOGGER.log(Level.INFO, () -> "accepting again after " + failed + " failed accepts");
+        log.log(Level.INFO, () -> "accepting again after " + failed + " failed accepts");
         failures = 0;
         backoffMillis = FIRST_BACKOFF_MILLIS;
       }
@@ -155,7 +158,7 @@ final class Acceptor implements Runnable {
               channel.getLocalAddress(),
               reports);
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "accepted socket failed at once: " + e);
+      log.log(Level.DEBUG, () -> "accepted socket failed at once: " + e);
       counters.closed(CloseReason.PEER_RESET);
       closeQuietly(channel);
       return;
@@ -175,7 +178,7 @@ final class Acceptor implements Runnable {
         return;
       }
     }
-    Events.LOGGER.log(Level.ERROR, () -> "no I/O thread is running; closing " + peer);
+    log.log(Level.ERROR, () -> "no I/O thread is running; closing " + peer);
     admission.release(peer);
     counters.closed(CloseReason.SERVER_ERROR);
     closeQuietly(channel);
@@ -186,14 +189,14 @@ final class Acceptor implements Runnable {
    * of its I/O thread already, and Nagle would hold each reply until the peer's delayed ACK, some
    * 40 ms. A Unix-domain socket has no such option.
    */
-  private static void noDelay(SocketChannel channel, Peer peer) {
+  private void noDelay(SocketChannel channel, Peer peer) {
     if (!(peer.remoteAddress() instanceof InetSocketAddress)) {
       return;
     }
     try {
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
     } catch (IOException | UnsupportedOperationException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "TCP_NODELAY on " + peer + " failed: " + e);
+      log.log(Level.DEBUG, () -> "TCP_NODELAY on " + peer + " failed: " + e);
     }
   }
 
@@ -203,17 +206,17 @@ final class Acceptor implements Runnable {
     try {
       channel.setOption(StandardSocketOptions.SO_LINGER, 0);
     } catch (IOException | UnsupportedOperationException e) { // a Unix socket has no SO_LINGER
-      Events.LOGGER.log(Level.DEBUG, () -> "SO_LINGER on a refused socket failed: " + e);
+      log.log(Level.DEBUG, () -> "SO_LINGER on a refused socket failed: " + e);
     }
     closeQuietly(channel);
     Events.report(() -> listener.connectionRefused(remote, reason));
   }
 
-  private static void closeQuietly(java.io.Closeable closeable) {
+  private void closeQuietly(java.io.Closeable closeable) {
     try {
       closeable.close();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "closing " + closeable + " failed: " + e);
+      log.log(Level.DEBUG, () -> "closing " + closeable + " failed: " + e);
     }
   }
 }

@@ -14,11 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * they queue lines, and pause reading once the budget is spent, before their next read; sink tasks
  * release as chunks finish, and the release that brings the total back under half the budget wakes
  * every I/O loop to resume its paused connections. Also holds the queues whose lines are not yet
- * all through, so that closing the server can wait for them, and drop them past its deadline.
+ * all through, so that closing the server can wait for them, and drop them past its deadline, and
+ * when the sink last made progress (a chunk through, or lines beginning to wait), for the health
+ * check: one store per chunk, none per line.
  */
 final class Budget {
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
+  private final AtomicLong progress = new AtomicLong(System.nanoTime());
   private final CopyOnWriteArrayList<Runnable> resumers = new CopyOnWriteArrayList<>();
   private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
@@ -34,6 +37,9 @@ final class Budget {
   }
 
   void acquire(long cost) {
+    if (pending.get() == 0) {
+      progress.setRelease(System.nanoTime()); // lines begin to wait; before they count as pending
+    }
     pending.addAndGet(cost);
   }
 
@@ -43,6 +49,7 @@ final class Budget {
   }
 
   void release(long cost) {
+    progress.setRelease(System.nanoTime());
     long after = pending.addAndGet(-cost);
     long before = after + cost;
     if (before > limit / 2 && after <= limit / 2) {
@@ -54,6 +61,14 @@ final class Budget {
 
   long pending() {
     return pending.get();
+  }
+
+  /** How long lines have waited with no chunk through, at {@code nowNanos}; 0 if none waits. */
+  long waitingNanos(long nowNanos) {
+    if (pending.get() == 0) {
+      return 0; // read first: a stamp made before lines began to count is seen with them
+    }
+    return Math.max(0, nowNanos - progress.getAcquire());
   }
 
   /** A connection's queue started: {@link #awaitQueues} waits for its end. */

@@ -259,7 +259,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       try {
         n = transport.read(readBuffer);
       } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, () -> "read failed on " + peer + ": " + e);
+        peer.reports().log.log(Level.DEBUG, () -> "read failed on " + peer + ": " + e);
         close(
             loop.abandoned().getAsBoolean()
                 ? CloseReason.SHUTDOWN_TIMEOUT
@@ -303,7 +303,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
     try {
       done = write();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
+      peer.reports().log.log(Level.DEBUG, () -> "write failed on " + peer + ": " + e);
       // While closing, the peer that left is the end of the wait: the reason stands.
       CloseReason reason = phase == Phase.CLOSING ? closingReason() : CloseReason.PEER_RESET;
       terminate(reason);
@@ -807,7 +807,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       }
       transport.shutdownOutput();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "shutting the output of " + peer + " failed: " + e);
+      peer.reports().log.log(Level.DEBUG, () -> "shutting the output of " + peer + " failed: " + e);
       terminate(reason);
       return;
     }
@@ -871,7 +871,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       try {
         write();
       } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, () -> "last write to " + peer + " failed: " + e);
+        peer.reports().log.log(Level.DEBUG, () -> "last write to " + peer + " failed: " + e);
       }
     }
     if (phase == Phase.OPEN && head.holdsPartialInput()) {
@@ -903,7 +903,7 @@ final class Connection implements Stage.Context, SinkQueue.Owner {
       try {
         transport.write(last);
       } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, () -> "close_notify to " + peer + " failed: " + e);
+        peer.reports().log.log(Level.DEBUG, () -> "close_notify to " + peer + " failed: " + e);
       }
     }
     transport.close();

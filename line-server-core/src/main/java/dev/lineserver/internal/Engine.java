@@ -1,6 +1,7 @@
 package dev.lineserver.internal;
 
 import dev.lineserver.ConnectionInfo;
+import dev.lineserver.LineServerHealth;
 import dev.lineserver.LineServerStats;
 import dev.lineserver.ProxyProtocol;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,10 @@ public final class Engine {
   private final Thread[] threads;
   private final Services services;
   private final long shutdownTimeoutNanos;
+  private final @Nullable String name;
+  private final boolean sinkExecutor;
+  private final long sinkStallNanos;
+  private final String closeThreadName;
 
   private final AtomicBoolean closing = new AtomicBoolean();
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -54,7 +60,7 @@ public final class Engine {
       IoLoop[] loops,
       Thread[] threads,
       Services services,
-      long shutdownTimeoutNanos)
+      Settings settings)
       throws IOException {
     this.channel = channel;
     this.localAddress = channel.getLocalAddress();
@@ -62,7 +68,11 @@ public final class Engine {
     this.loops = loops;
     this.threads = threads;
     this.services = services;
-    this.shutdownTimeoutNanos = shutdownTimeoutNanos;
+    this.shutdownTimeoutNanos = settings.timeouts().shutdownNanos();
+    this.name = settings.name();
+    this.sinkExecutor = settings.sink().executor() != null;
+    this.sinkStallNanos = settings.sink().stallNanos();
+    this.closeThreadName = threadPrefix(name) + "close";
   }
 
   /**
@@ -77,7 +87,9 @@ public final class Engine {
     Settings.Listen listen = settings.listen();
     Path unixSocket = listen.unixSocket();
     ServerSocketChannel channel =
-        unixSocket != null ? bindUnix(unixSocket, listen.backlog()) : bindTcp(listen);
+        unixSocket != null
+            ? bindUnix(unixSocket, listen.backlog(), services.reports().log)
+            : bindTcp(listen);
     IoLoop[] loops = new IoLoop[settings.ioThreads()];
     Acceptor acceptor;
     try {
@@ -94,14 +106,13 @@ public final class Engine {
       channel.close();
       throw e;
     }
+    String prefix = threadPrefix(settings.name());
     Thread[] threads = new Thread[loops.length + 1];
-    threads[0] = thread(acceptor, "line-server-accept");
+    threads[0] = thread(acceptor, prefix + "accept");
     for (int i = 0; i < loops.length; i++) {
-      threads[i + 1] = thread(loops[i], "line-server-io-" + (i + 1));
+      threads[i + 1] = thread(loops[i], prefix + "io-" + (i + 1));
     }
-    Engine engine =
-        new Engine(
-            channel, acceptor, loops, threads, services, settings.timeouts().shutdownNanos());
+    Engine engine = new Engine(channel, acceptor, loops, threads, services, settings);
     try {
       for (Thread thread : threads) {
         thread.start();
@@ -111,6 +122,11 @@ public final class Engine {
       throw e;
     }
     return engine;
+  }
+
+  /** How the server's thread names begin: {@code line-server-}, then its name and a dash. */
+  static String threadPrefix(@Nullable String name) {
+    return name == null ? "line-server-" : "line-server-" + name + "-";
   }
 
   private static Services services(Settings settings) {
@@ -125,8 +141,10 @@ public final class Engine {
         new Budget(settings.sink().maxPendingBytes()),
         tls == null
             ? null
-            : new TlsTasks(tls.threads() != 0 ? tls.threads() : TlsTasks.defaultThreads()),
-        new Reports(),
+            : new TlsTasks(
+                tls.threads() != 0 ? tls.threads() : TlsTasks.defaultThreads(),
+                threadPrefix(settings.name())),
+        new Reports(settings.name()),
         new Registry());
   }
 
@@ -167,6 +185,47 @@ public final class Engine {
         total.closedCounts());
   }
 
+  /** {@code LineServer.health()}: a handful of reads, no lock, from any thread. */
+  public LineServerHealth health() {
+    List<String> reasons = new ArrayList<>(2);
+    boolean closed = closing.get();
+    Thread acceptorThread = threads[0];
+    boolean acceptorAlive = acceptorThread.isAlive();
+    boolean open = channel.isOpen();
+    if (closed) {
+      reasons.add("not accepting: the server is closed");
+    } else if (!acceptorAlive) {
+      reasons.add("not accepting: " + acceptorThread.getName() + " has ended");
+    } else if (!open) {
+      reasons.add("not accepting: the listening socket is closed");
+    }
+    int alive = 0;
+    for (int i = 1; i < threads.length; i++) {
+      if (threads[i].isAlive() && loops[i - 1].isRunning()) {
+        alive++;
+      } else if (!closed) {
+        reasons.add(threads[i].getName() + " has died; its connections were closed");
+      }
+    }
+    long waiting = sinkExecutor ? services.budget().waitingNanos(System.nanoTime()) : 0;
+    boolean stalled = !closed && waiting > sinkStallNanos;
+    if (stalled) {
+      reasons.add(
+          "sink stalled: lines have waited "
+              + TimeUnit.NANOSECONDS.toMillis(waiting)
+              + " ms with none through (sinkStallThreshold: "
+              + Duration.ofNanos(sinkStallNanos)
+              + ")");
+    }
+    return new LineServerHealth(
+        !closed && acceptorAlive && open,
+        loops.length,
+        alive,
+        Duration.ofNanos(waiting),
+        stalled,
+        reasons);
+  }
+
   /** The open connection with this id, or null. */
   public @Nullable ConnectionInfo connection(long id) {
     return services.registry().get(id);
@@ -180,9 +239,9 @@ public final class Engine {
   /** {@code LineServer.close()}: its javadoc is the contract. */
   public void close() {
     boolean first = closing.compareAndSet(false, true);
-    if (isOwnThread(Thread.currentThread()) || Callbacks.isInside(services.budget())) {
+    if (isOwnThread(Thread.currentThread()) || Callbacks.isInside(services.reports())) {
       if (first) {
-        Thread thread = new Thread(this::shutdown, "line-server-close");
+        Thread thread = new Thread(this::shutdown, closeThreadName);
         thread.setDaemon(false);
         closer = thread;
         thread.start();
@@ -218,7 +277,7 @@ public final class Engine {
           Files.deleteIfExists(unix.getPath());
         }
       } catch (IOException e) {
-        Events.LOGGER.log(Level.WARNING, "closing the listening socket failed", e);
+        services.reports().log.log(Level.WARNING, "closing the listening socket failed", e);
       }
       for (IoLoop loop : loops) {
         loop.drain(deadline);
@@ -274,16 +333,19 @@ public final class Engine {
   }
 
   /** An I/O thread stuck in user code: its sockets are closed and it is left to end by itself. */
-  private static void giveUp(Thread thread, IoLoop loop) {
+  private void giveUp(Thread thread, IoLoop loop) {
     int sockets = loop.abandon();
-    Events.LOGGER.log(
-        Level.WARNING,
-        "close(): "
-            + thread.getName()
-            + " is still in a sink or listener call after the shutdown timeout; its "
-            + sockets
-            + " sockets were closed, it delivers nothing more and ends when the call returns",
-        where(thread));
+    services
+        .reports()
+        .log
+        .log(
+            Level.WARNING,
+            "close(): "
+                + thread.getName()
+                + " is still in a sink or listener call after the shutdown timeout; its "
+                + sockets
+                + " sockets were closed, it delivers nothing more and ends when the call returns",
+            where(thread));
   }
 
   /** A throwable that carries where {@code thread} is now, for a log message. */
@@ -308,14 +370,17 @@ public final class Engine {
     for (Thread thread : stuck) {
       where.addSuppressed(where(thread));
     }
-    Events.LOGGER.log(
-        Level.WARNING,
-        "close(): the sink executor did not work off its queues by the shutdown timeout; "
-            + dropped
-            + " queued lines were dropped and no sink call starts again; "
-            + stuck.size()
-            + " calls under way run on (the executor's threads are yours: not interrupted)",
-        where);
+    services
+        .reports()
+        .log
+        .log(
+            Level.WARNING,
+            "close(): the sink executor did not work off its queues by the shutdown timeout; "
+                + dropped
+                + " queued lines were dropped and no sink call starts again; "
+                + stuck.size()
+                + " calls under way run on (the executor's threads are yours: not interrupted)",
+            where);
   }
 
   private void awaitClosed() {
@@ -372,9 +437,10 @@ public final class Engine {
    * Binds a Unix-domain socket at {@code path}. A socket file left there by a process that ended
    * without removing it (nothing accepts on it) is replaced; a live one, or any other file, is not.
    */
-  private static ServerSocketChannel bindUnix(Path path, int backlog) throws IOException {
+  private static ServerSocketChannel bindUnix(Path path, int backlog, System.Logger log)
+      throws IOException {
     if (Files.exists(path, LinkOption.NOFOLLOW_LINKS) && isStaleSocket(path)) {
-      Events.LOGGER.log(Level.INFO, () -> "replacing the stale socket file " + path);
+      log.log(Level.INFO, () -> "replacing the stale socket file " + path);
       Files.delete(path);
     }
     return bind(
@@ -418,8 +484,16 @@ public final class Engine {
     return thread;
   }
 
+  /** The server's name, or null. */
+  public @Nullable String name() {
+    return name;
+  }
+
   @Override
   public String toString() {
-    return "LineServer[" + localAddress + (closing.get() ? ", closed]" : "]");
+    return "LineServer["
+        + (name == null ? "" : name + ", ")
+        + localAddress
+        + (closing.get() ? ", closed]" : "]");
   }
 }

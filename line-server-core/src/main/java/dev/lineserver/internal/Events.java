@@ -13,8 +13,6 @@ public final class Events {
   /** The library's logger, {@code dev.lineserver}: the engine's and the listener defaults'. */
   public static final Logger LOGGER = System.getLogger("dev.lineserver");
 
-  private static final RateLimited LISTENER_THREW = new RateLimited(LOGGER);
-
   private Events() {}
 
   static void report(Runnable event) {
@@ -22,7 +20,9 @@ public final class Events {
       event.run();
     } catch (Throwable e) {
       rethrowIfFatal(e);
-      LISTENER_THREW.log(Level.WARNING, () -> "LineServerListener threw " + e + "; ignored", e);
+      Reports.current()
+          .listenerThrew
+          .log(Level.WARNING, () -> "LineServerListener threw " + e + "; ignored", e);
     }
   }
 

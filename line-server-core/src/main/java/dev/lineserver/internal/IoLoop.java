@@ -226,6 +226,7 @@ final class IoLoop implements Runnable, Connection.Loop {
   @Override
   public void run() {
     thread = Thread.currentThread();
+    Callbacks.enter(services.reports()); // for good: the listener's defaults log for this server
     CloseReason reason = CloseReason.SERVER_ERROR;
     try {
       long drainStart = 0;
@@ -234,7 +235,7 @@ final class IoLoop implements Runnable, Connection.Loop {
         // A sink or listener that set the interrupt flag would make every select return at once.
         boolean interrupted = Thread.interrupted();
         if (interrupted) {
-          Events.LOGGER.log(Level.DEBUG, "cleared an interrupt left on the I/O thread");
+          services.reports().log.log(Level.DEBUG, "cleared an interrupt left on the I/O thread");
         }
         if (toFlush.isEmpty()) {
           selector.select(this::onReady, selectTimeoutMillis(drainStart, nextTimerCheck));
@@ -266,10 +267,12 @@ final class IoLoop implements Runnable, Connection.Loop {
       }
       reason = CloseReason.SHUTDOWN_TIMEOUT;
     } catch (IOException e) {
-      Events.LOGGER.log(Level.ERROR, "I/O loop failed; closing its connections", e);
+      services.reports().log.log(Level.ERROR, "I/O loop failed; closing its connections", e);
     } catch (RuntimeException | Error e) {
-      Events.LOGGER.log(
-          Level.ERROR, Thread.currentThread().getName() + " died; closing its connections", e);
+      services
+          .reports()
+          .log
+          .log(Level.ERROR, Thread.currentThread().getName() + " died; closing its connections", e);
       throw e;
     } finally {
       terminated = true;
@@ -453,7 +456,7 @@ final class IoLoop implements Runnable, Connection.Loop {
       try {
         transport = NioTransport.register(accepted.channel(), selector);
       } catch (IOException e) {
-        Events.LOGGER.log(Level.DEBUG, "registering " + accepted.peer() + " failed", e);
+        services.reports().log.log(Level.DEBUG, "registering " + accepted.peer() + " failed", e);
         closeUnread(accepted, CloseReason.PEER_RESET);
         continue;
       }
@@ -461,7 +464,7 @@ final class IoLoop implements Runnable, Connection.Loop {
       try {
         connection = new Connection(transport, accepted.peer(), this);
       } catch (RuntimeException e) { // its stages could not be made (say, the TLS engine)
-        Events.LOGGER.log(Level.ERROR, "setting up " + accepted.peer() + " failed", e);
+        services.reports().log.log(Level.ERROR, "setting up " + accepted.peer() + " failed", e);
         transport.close();
         closeUnread(accepted, CloseReason.SERVER_ERROR);
         continue;
@@ -480,12 +483,14 @@ final class IoLoop implements Runnable, Connection.Loop {
     try {
       accepted.channel().close();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "closing " + accepted.peer() + " failed: " + e);
+      services.reports().log.log(Level.DEBUG, () -> "closing " + accepted.peer() + " failed: " + e);
     }
     services.admission().release(accepted.peer());
     counters.closed(reason);
-    Events.LOGGER.log(
-        Level.DEBUG, () -> "closed " + accepted.peer() + " before reading it: " + reason);
+    services
+        .reports()
+        .log
+        .log(Level.DEBUG, () -> "closed " + accepted.peer() + " before reading it: " + reason);
   }
 
   /**
@@ -530,7 +535,7 @@ final class IoLoop implements Runnable, Connection.Loop {
     try {
       selector.close();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, "closing selector failed", e);
+      services.reports().log.log(Level.DEBUG, "closing selector failed", e);
     }
   }
 }

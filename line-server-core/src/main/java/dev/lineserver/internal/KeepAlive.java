@@ -38,12 +38,14 @@ public record KeepAlive(boolean on, int idleSeconds, int intervalSeconds, int co
           || !channel.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPINTERVAL)
           || !channel.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPCOUNT)) {
         if (TIMINGS_UNSUPPORTED_LOGGED.compareAndSet(false, true)) {
-          Events.LOGGER.log(
-              Level.INFO,
-              () ->
-                  "TCP keepalive timings cannot be set on "
-                      + System.getProperty("os.name")
-                      + "; accepted sockets use SO_KEEPALIVE with the OS's timings");
+          Reports.current()
+              .log
+              .log(
+                  Level.INFO,
+                  () ->
+                      "TCP keepalive timings cannot be set on "
+                          + System.getProperty("os.name")
+                          + "; accepted sockets use SO_KEEPALIVE with the OS's timings");
         }
         return;
       }
@@ -52,7 +54,7 @@ public record KeepAlive(boolean on, int idleSeconds, int intervalSeconds, int co
       channel.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, count);
     } catch (IOException | UnsupportedOperationException e) {
       // A socket the peer already reset; its first read reports that.
-      Events.LOGGER.log(Level.DEBUG, () -> "TCP keepalive on " + remote + " failed: " + e);
+      Reports.current().log.log(Level.DEBUG, () -> "TCP keepalive on " + remote + " failed: " + e);
     }
   }
 }

@@ -79,7 +79,7 @@ final class NioTransport implements Transport {
     try {
       key.channel().close();
     } catch (IOException e) {
-      Events.LOGGER.log(Level.DEBUG, () -> "closing " + key.channel() + " failed: " + e);
+      Reports.current().log.log(Level.DEBUG, () -> "closing " + key.channel() + " failed: " + e);
     }
   }
 }

@@ -62,6 +62,7 @@ final class SinkQueue {
   private final Owner connection;
   private final Executor executor;
   private final Budget budget;
+  private final Reports reports;
   private final Counters counters;
   private final Chunk chunk;
   private final Queue<byte[]> chunks = new ConcurrentLinkedQueue<>();
@@ -86,6 +87,7 @@ final class SinkQueue {
     this.connection = connection;
     this.executor = executor;
     this.budget = budget;
+    this.reports = peer.reports();
     this.counters = counters;
     this.chunk = chunk;
     this.sinkCall = new SinkCall(peer, new SinkCall.Scope(settings, counters, this::isGivenUp));
@@ -238,7 +240,7 @@ final class SinkQueue {
   }
 
   private void drain() {
-    @Nullable Object caller = Callbacks.enter(budget);
+    @Nullable Object caller = Callbacks.enter(reports);
     runner = Thread.currentThread();
     try {
       for (int n = 0; n < CHUNKS_PER_TASK; n++) {

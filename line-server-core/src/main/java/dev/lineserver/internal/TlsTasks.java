@@ -28,8 +28,20 @@ final class TlsTasks {
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
   private final AtomicInteger created = new AtomicInteger();
 
-  /** A pool of at most {@code threads} threads, none started yet. */
+  private final String namePrefix;
+
+  /**
+   * A pool of at most {@code threads} threads, none started yet, named {@code line-server-tls-N}.
+   */
   TlsTasks(int threads) {
+    this(threads, "line-server-");
+  }
+
+  /**
+   * A pool of at most {@code threads} threads, none started yet, named {@code prefix + "tls-N"}.
+   */
+  TlsTasks(int threads, String prefix) {
+    this.namePrefix = prefix + "tls-";
     this.pool =
         new ThreadPoolExecutor(
             threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), this::thread);
@@ -41,7 +53,7 @@ final class TlsTasks {
   }
 
   private Thread thread(Runnable worker) {
-    Thread thread = new Thread(worker, "line-server-tls-" + created.incrementAndGet());
+    Thread thread = new Thread(worker, namePrefix + created.incrementAndGet());
     thread.setDaemon(false);
     threads.add(thread);
     return thread;
