@@ -3,6 +3,7 @@ package dev.lineserver.examples;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -84,6 +85,11 @@ final class MetricsEndpoint implements AutoCloseable {
 
   int port() {
     return http.getAddress().getPort();
+  }
+
+  /** Serves {@code handler} at {@code path} too, from the same thread as the meters. */
+  void route(String path, HttpHandler handler) {
+    http.createContext(path, handler);
   }
 
   /** Where to scrape, e.g. {@code http://127.0.0.1:9100/metrics}. */

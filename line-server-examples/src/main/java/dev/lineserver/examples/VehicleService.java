@@ -234,6 +234,7 @@ public final class VehicleService implements AutoCloseable {
     VehicleTracker tracker = new VehicleTracker();
     LineServer server =
         LineServer.builder()
+            .name("vehicles")
             .bindAddress(options.bindAddress())
             .port(options.port())
             // A position line is under 100 bytes; anything much longer is garbage, not worth
@@ -261,6 +262,7 @@ public final class VehicleService implements AutoCloseable {
                 options.bindAddress(),
                 options.metricsPort(),
                 new LineServerMetrics(server, Tags.of("server", "vehicles")));
+        metrics.route(HealthHandler.PATH, new HealthHandler(server::health));
       }
       if (options.simulatedVehicles() > 0) {
         simulator = FleetSimulator.start(simulation(options, server.port()), out);
