@@ -103,6 +103,39 @@ final class HealthTest {
   }
 
   @Test
+  void health_linesBeginToWaitAfterAnIdleSpellLongerThanTheBound_notStalledAtOnce()
+      throws Exception {
+    Duration bound = Duration.ofMillis(500);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    LineSink blocking =
+        line -> {
+          entered.countDown();
+          release.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        };
+    try (LineServer server =
+            LineServer.builder()
+                .port(0)
+                .ioThreads(1)
+                .sink(blocking)
+                .sinkExecutor(executor)
+                .sinkStallThreshold(bound)
+                .start();
+        Client client = new Client(server)) {
+      // Idle for longer than the bound: no line waits, so the sink is not stalled.
+      assertThat(new CountDownLatch(1).await(bound.toMillis() + 300, TimeUnit.MILLISECONDS))
+          .isFalse();
+      assertThat(server.health().healthy()).isTrue();
+      client.send("one\n");
+      assertThat(entered.await(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+      LineServerHealth health = server.health(); // the wait began just now, not at the start
+      assertThat(health.sinkStalled()).isFalse();
+      assertThat(health.sinkWaiting()).isLessThan(bound);
+      release.countDown();
+    }
+  }
+
+  @Test
   void health_sinkBusyButGoingThrough_notStalled() throws Exception {
     Duration bound = Duration.ofMillis(200);
     CountDownLatch release = new CountDownLatch(1);
