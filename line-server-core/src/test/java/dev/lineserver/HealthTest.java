@@ -136,26 +136,31 @@ final class HealthTest {
   }
 
   @Test
-  void health_sinkBusyButGoingThrough_notStalled() throws Exception {
-    Duration bound = Duration.ofMillis(200);
-    CountDownLatch release = new CountDownLatch(1);
+  void health_sinkSlowButGoingThrough_linesWaitLongerThanTheBound_notStalled() throws Exception {
+    Duration bound = Duration.ofMillis(300);
+    CountDownLatch never = new CountDownLatch(1);
+    LineSink slow = line -> never.await(40, TimeUnit.MILLISECONDS); // 40 ms a line
     try (LineServer server =
             LineServer.builder()
                 .port(0)
                 .ioThreads(1)
-                .sink(line -> {})
+                .sink(slow)
                 .sinkExecutor(executor)
                 .sinkStallThreshold(bound)
                 .start();
         Client client = new Client(server)) {
-      // Lines that wait shorter than the bound each time, for several bounds in all.
+      // A line every 25 ms for 4 bounds: lines wait all along, each batch goes through in time.
       long end = System.nanoTime() + 4 * bound.toNanos();
-      int rounds = 0;
-      while (System.nanoTime() - end < 0 && rounds++ < 10_000) {
+      Duration longestWait = Duration.ZERO;
+      for (int i = 0; i < 200 && System.nanoTime() - end < 0; i++) {
         client.send("line\n");
-        assertThat(server.health().sinkStalled()).isFalse();
-        release.await(5, TimeUnit.MILLISECONDS); // a pace, never counted down
+        LineServerHealth health = server.health();
+        assertThat(health.sinkStalled()).as("stalled at line %d: %s", i, health).isFalse();
+        longestWait =
+            health.sinkWaiting().compareTo(longestWait) > 0 ? health.sinkWaiting() : longestWait;
+        never.await(25, TimeUnit.MILLISECONDS); // a pace
       }
+      assertThat(longestWait).as("lines waited for the sink").isPositive();
       assertThat(server.health().healthy()).isTrue();
     }
   }
