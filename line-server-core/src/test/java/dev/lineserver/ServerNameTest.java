@@ -1,5 +1,6 @@
 package dev.lineserver;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,6 +11,10 @@ import dev.lineserver.testing.LogCapture;
 import dev.lineserver.testing.Threads;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -102,6 +107,30 @@ final class ServerNameTest {
             .noneMatch(name -> name.startsWith("line-server-a-"))
             .contains("line-server-b-accept", "line-server-b-io-1", "line-server-b-io-2");
       }
+    }
+  }
+
+  @Test
+  void closeFromTheSink_runsOnACloseThreadWithTheName() throws Exception {
+    BlockingQueue<List<String>> seen = new ArrayBlockingQueue<>(1);
+    AtomicReference<LineServer> self = new AtomicReference<>();
+    try (LineServer server =
+            LineServer.builder()
+                .name("closer")
+                .port(0)
+                .ioThreads(1)
+                .sink(
+                    line -> {
+                      requireNonNull(self.get()).close(); // starts the shutdown and returns
+                      // The close thread waits for this call: it is alive now.
+                      seen.add(Threads.serverThreads());
+                    })
+                .start();
+        Client client = new Client(server)) {
+      self.set(server);
+      client.send("close\n");
+      assertThat(seen.poll(Lines.TIMEOUT_SECONDS, TimeUnit.SECONDS))
+          .contains("line-server-closer-close");
     }
   }
 
