@@ -27,6 +27,7 @@ public record LineServerHealth(
     boolean sinkStalled,
     List<String> reasons) {
 
+  /** Keeps an unmodifiable copy of {@code reasons}. */
   public LineServerHealth {
     reasons = List.copyOf(reasons);
   }
