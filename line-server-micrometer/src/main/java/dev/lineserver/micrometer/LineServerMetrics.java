@@ -79,6 +79,10 @@ public final class LineServerMetrics implements MeterBinder {
   private final Tags tags;
 
   /**
+   * Meters for {@code server}, to be bound to a registry with {@link #bindTo}.
+   *
+   * @param server the server whose {@link LineServer#stats() stats} the meters read; held weakly by
+   *     the meters, strongly by this binder
    * @param tags added to every meter, e.g. {@code Tags.of("server", "ingest")} to tell servers of
    *     one process apart
    */
