@@ -1,15 +1,11 @@
 package dev.lineserver.examples;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -26,9 +22,6 @@ import java.util.concurrent.TimeUnit;
 final class MetricsEndpoint implements AutoCloseable {
   static final String THREAD_NAME = VehicleService.THREAD_PREFIX + "-metrics";
   static final String PATH = "/metrics";
-
-  /** Prometheus' text exposition format, what {@link PrometheusMeterRegistry#scrape()} writes. */
-  private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
@@ -60,27 +53,10 @@ final class MetricsEndpoint implements AutoCloseable {
       throw e;
     }
     ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, THREAD_NAME));
-    http.createContext(PATH, exchange -> scrape(exchange, registry));
+    http.createContext(PATH, new MetricsHandler(registry));
     http.setExecutor(executor);
     http.start();
     return new MetricsEndpoint(registry, http, executor);
-  }
-
-  private static void scrape(HttpExchange exchange, PrometheusMeterRegistry registry)
-      throws IOException {
-    try (exchange) {
-      if (!exchange.getRequestMethod().equals("GET")) {
-        exchange.getResponseHeaders().set("Allow", "GET");
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      byte[] body = registry.scrape().getBytes(UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
   }
 
   int port() {

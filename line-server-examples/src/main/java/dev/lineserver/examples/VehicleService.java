@@ -3,6 +3,7 @@ package dev.lineserver.examples;
 import dev.lineserver.ConnectionInfo;
 import dev.lineserver.LineServer;
 import dev.lineserver.SendQueueFull;
+import dev.lineserver.micrometer.LineServerMetrics;
 import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.io.PrintStream;

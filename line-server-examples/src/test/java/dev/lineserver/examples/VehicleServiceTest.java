@@ -36,7 +36,8 @@ final class VehicleServiceTest {
   private static final long SEED = 20240607L;
 
   // Series of the Prometheus page, as scraped.
-  private static final String LINES = "lineserver_lines_total{server=\"vehicles\"}";
+  private static final String LINES =
+      "lineserver_lines_total{outcome=\"delivered\",server=\"vehicles\"}";
   private static final String ACCEPTED =
       "lineserver_connections_accepted_total{server=\"vehicles\"}";
   private static final String OPEN = "lineserver_connections_open{server=\"vehicles\"}";
