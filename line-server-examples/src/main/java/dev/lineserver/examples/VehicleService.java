@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
  * position, {@code vehicleId,epochMillis,lat,lon,speedKmh,heading}; the service keeps each
  * vehicle's latest position and prints a summary every second. Unless told {@code --no-simulate},
  * it also runs a {@link FleetSimulator} against itself, so starting it shows traffic at once. With
- * {@code --metrics-port}, it serves the server's {@link LineServerMetrics} as Prometheus text at
- * {@code /metrics}.
+ * {@code --http-port} (or its older name {@code --metrics-port}), it serves on that port the {@link
+ * LivePage} at {@code /}, which plots every vehicle live from the {@link EventStream} at {@code
+ * /events}, and the server's {@link LineServerMetrics} as Prometheus text at {@code /metrics}.
  *
  * <p>It answers every line on the connection it came from (see {@link VehicleTracker}): {@code ACK
  * <vehicleId> <epochMillis>} or {@code ERR <reason>}; the connection goes on. It sends a vehicle a
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * java dev.lineserver.examples.VehicleService --port 9000 --simulate 200 --connections 8 \
- *     --metrics-port 9100 --command veh-017=200
+ *     --http-port 9100 --command veh-017=200
  * </pre>
  */
 public final class VehicleService implements AutoCloseable {
@@ -314,6 +315,8 @@ public final class VehicleService implements AutoCloseable {
                 options.bindAddress(),
                 options.metricsPort(),
                 new LineServerMetrics(server, Tags.of("server", "vehicles")));
+        metrics.context(LivePage.PATH, new LivePage());
+        metrics.context(EventStream.PATH, new EventStream(tracker, Duration.ofSeconds(1)));
       }
       if (options.simulatedVehicles() > 0) {
         simulator = FleetSimulator.start(simulation(options, server.port()), out);
@@ -435,6 +438,11 @@ public final class VehicleService implements AutoCloseable {
     return metrics == null ? null : metrics.url();
   }
 
+  /** Where the live page is served, or {@code null} without {@code --http-port}. */
+  @Nullable String pageUrl() {
+    return metrics == null ? null : metrics.url(LivePage.PATH);
+  }
+
   /**
    * Stops the timer of {@code --command}, the simulation, then the server, then the summary and the
    * metrics endpoint, and prints the totals. The simulation goes first: the server's close waits
@@ -503,7 +511,7 @@ public final class VehicleService implements AutoCloseable {
                 Math.min(options.simulatedConnections(), options.simulatedVehicles())));
     String metricsUrl = service.metricsUrl();
     if (metricsUrl != null) {
-      System.out.println("metrics at " + metricsUrl);
+      System.out.println("live page at " + service.pageUrl() + ", metrics at " + metricsUrl);
     }
     ScheduledCommand command = options.command();
     if (command != null) {
