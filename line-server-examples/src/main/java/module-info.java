@@ -8,6 +8,7 @@
 module dev.lineserver.examples {
   requires dev.lineserver;
   requires jdk.httpserver;
+  requires info.picocli;
   requires micrometer.core;
   requires micrometer.registry.prometheus;
   requires dev.lineserver.micrometer;
@@ -16,4 +17,8 @@ module dev.lineserver.examples {
   // An automatic module: kafka-clients has no module-info and no Automatic-Module-Name, so the
   // name comes from its file name, kafka-clients-4.4.0.jar.
   requires kafka.clients;
+
+  // picocli fills the @Option fields of the programs' Arguments by reflection.
+  opens dev.lineserver.examples to
+      info.picocli;
 }

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,6 +26,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Sends position lines for a fleet of simulated vehicles over a few TCP connections, the way
@@ -52,18 +53,8 @@ public final class FleetSimulator implements AutoCloseable {
   /** Every thread of a simulator is named with this prefix and its connection's number. */
   static final String THREAD_PREFIX = "fleet-sim-";
 
-  static final String USAGE =
-      """
-      usage: FleetSimulator [options]
-        --host HOST            server to connect to (default: localhost)
-        --port N               server port (default: 9000)
-        --vehicles N           simulated vehicles (default: 200)
-        --connections N        TCP connections sharing them, at most one per vehicle (default: 8)
-        --rate R               positions per vehicle per second (default: 1); the server may \
-      change a vehicle's with CMD <vehicleId> SET interval=<millis>
-        --malformed-every N    send about 1 line in N malformed; 0 never (default: 1000)
-        --duration SECONDS     stop after this long; 0 runs until Ctrl-C (default: 0)
-        --seed N               seed of the simulation (default: random)""";
+  /** The prefix of the environment variables options may come from: {@code FLEET_SIM_PORT}, ... */
+  static final String ENV_PREFIX = "FLEET_SIM_";
 
   private static final Logger LOGGER = System.getLogger("dev.lineserver.examples");
 
@@ -118,50 +109,16 @@ public final class FleetSimulator implements AutoCloseable {
       if (host.isEmpty()) {
         throw new IllegalArgumentException("host: \"\" (expected: a host name or address)");
       }
-      Args.checkRange("port", port, 1, 65535);
-      Args.checkRange("vehicles", vehicles, 1, 10_000_000);
-      Args.checkRange("connections", connections, 1, 10_000);
+      Cli.checkRange("port", port, 1, 65535);
+      Cli.checkRange("vehicles", vehicles, 1, 10_000_000);
+      Cli.checkRange("connections", connections, 1, 10_000);
       if (!(rate >= 0.001 && rate <= 100_000)) {
         throw new IllegalArgumentException("rate: " + rate + " (expected: 0.001..100000)");
       }
-      Args.checkRange("malformedEvery", malformedEvery, 0, Integer.MAX_VALUE);
+      Cli.checkRange("malformedEvery", malformedEvery, 0, Integer.MAX_VALUE);
       if (durationSeconds < 0) {
         throw new IllegalArgumentException(
             "durationSeconds: " + durationSeconds + " (expected: >= 0)");
-      }
-    }
-
-    static Options parse(String[] args) {
-      Args parsed =
-          Args.parse(
-              args,
-              Set.of(
-                  "--host",
-                  "--port",
-                  "--vehicles",
-                  "--connections",
-                  "--rate",
-                  "--malformed-every",
-                  "--duration",
-                  "--seed"),
-              Set.of());
-      String seed = parsed.string("--seed");
-      return new Options(
-          parsed.string("--host", "localhost"),
-          parsed.integer("--port", 9000, 1, 65535),
-          parsed.integer("--vehicles", 200, 1, 10_000_000),
-          parsed.integer("--connections", 8, 1, 10_000),
-          parsed.decimal("--rate", 1, 0.001, 100_000),
-          parsed.integer("--malformed-every", 1000, 0, Integer.MAX_VALUE),
-          parsed.integer("--duration", 0, 0, Integer.MAX_VALUE),
-          seed == null ? System.nanoTime() : parseSeed(seed));
-    }
-
-    private static long parseSeed(String text) {
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--seed: " + text + " (expected: a whole number)", e);
       }
     }
 
@@ -173,6 +130,97 @@ public final class FleetSimulator implements AutoCloseable {
     /** Each vehicle's report interval until a command changes it. */
     long intervalNanos() {
       return Math.max(1, Math.round(1e9 / rate));
+    }
+  }
+
+  /** The command line: picocli fills the fields, {@link #options()} checks them. */
+  @Command(
+      name = "fleet-simulator",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      description = {
+        "Sends position lines for a fleet of simulated vehicles over a few TCP connections.",
+        "Every option may also come from the environment variable named after it."
+      })
+  static final class Arguments implements Cli.OptionsCommand<Options> {
+    @Option(
+        names = "--host",
+        paramLabel = "HOST",
+        defaultValue = "localhost",
+        description = "server to connect to (env: FLEET_SIM_HOST; default: ${DEFAULT-VALUE})")
+    String host = "localhost";
+
+    @Option(
+        names = "--port",
+        paramLabel = "N",
+        defaultValue = "9000",
+        description = "server port (env: FLEET_SIM_PORT; default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(
+        names = "--vehicles",
+        paramLabel = "N",
+        defaultValue = "200",
+        description = "simulated vehicles (env: FLEET_SIM_VEHICLES; default: ${DEFAULT-VALUE})")
+    int vehicles;
+
+    @Option(
+        names = "--connections",
+        paramLabel = "N",
+        defaultValue = "8",
+        description =
+            "TCP connections sharing them, at most one per vehicle (env: FLEET_SIM_CONNECTIONS;"
+                + " default: ${DEFAULT-VALUE})")
+    int connections;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "R",
+        defaultValue = "1",
+        description =
+            "positions per vehicle per second; the server may change a vehicle's with CMD"
+                + " <vehicleId> SET interval=<millis> (env: FLEET_SIM_RATE;"
+                + " default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(
+        names = "--malformed-every",
+        paramLabel = "N",
+        defaultValue = "1000",
+        description =
+            "send about 1 line in N malformed; 0 never (env: FLEET_SIM_MALFORMED_EVERY;"
+                + " default: ${DEFAULT-VALUE})")
+    int malformedEvery;
+
+    @Option(
+        names = "--duration",
+        paramLabel = "SECONDS",
+        defaultValue = "0",
+        description =
+            "stop after this long; 0 runs until Ctrl-C (env: FLEET_SIM_DURATION;"
+                + " default: ${DEFAULT-VALUE})")
+    int duration;
+
+    @Option(
+        names = "--seed",
+        paramLabel = "N",
+        description = "seed of the simulation (env: FLEET_SIM_SEED; default: random)")
+    @Nullable Long seed;
+
+    @Option(names = "--help", usageHelp = true, description = "print this and exit")
+    boolean help;
+
+    @Override
+    public Options options() {
+      return new Options(
+          host,
+          Cli.checkRange("--port", port, 1, 65535),
+          Cli.checkRange("--vehicles", vehicles, 1, 10_000_000),
+          Cli.checkRange("--connections", connections, 1, 10_000),
+          Cli.checkRange("--rate", rate, 0.001, 100_000),
+          Cli.checkRange("--malformed-every", malformedEvery, 0, Integer.MAX_VALUE),
+          Cli.checkRange("--duration", duration, 0, Integer.MAX_VALUE),
+          seed == null ? System.nanoTime() : seed);
     }
   }
 
@@ -627,9 +675,9 @@ public final class FleetSimulator implements AutoCloseable {
     }
   }
 
-  /** Runs a simulator until its duration ends or Ctrl-C; see {@link #USAGE}. */
+  /** Runs a simulator until its duration ends or Ctrl-C; {@code --help} lists the options. */
   public static void main(String[] args) throws InterruptedException {
-    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    Options options = Cli.optionsOrExit(new Arguments(), ENV_PREFIX, args);
     if (options == null) {
       return;
     }

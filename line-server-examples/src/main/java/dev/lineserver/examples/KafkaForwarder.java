@@ -10,12 +10,13 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Forwards the vehicle feed to Kafka: vehicles (or gateways) connect over TCP and send one position
@@ -32,17 +33,11 @@ import org.jspecify.annotations.Nullable;
 public final class KafkaForwarder implements AutoCloseable {
   static final String THREAD_PREFIX = "kafka-forwarder";
 
-  static final String USAGE =
-      """
-      usage: KafkaForwarder --kafka-bootstrap HOST:PORT [options]
-        --kafka-bootstrap H:P  Kafka bootstrap servers (required)
-        --kafka-topic T        topic to write to (default: vehicle-positions)
-        --no-headers           send no remote-address / received-at headers
-        --port N               port to listen on; 0 picks a free one (default: 9000)
-        --bind ADDRESS         address to listen on (default: the loopback address)
-        --simulate N           also simulate N vehicles against this forwarder (default: 0)
-        --connections N        connections the simulation uses (default: 8)
-        --rate R               positions per simulated vehicle per second (default: 1)""";
+  /**
+   * The prefix of the environment variables options may come from: {@code
+   * FORWARDER_KAFKA_BOOTSTRAP}, ...
+   */
+  static final String ENV_PREFIX = "FORWARDER_";
 
   private final LineServer server;
   private final KafkaLineSink sink;
@@ -60,26 +55,87 @@ public final class KafkaForwarder implements AutoCloseable {
       int port,
       int simulatedVehicles,
       int simulatedConnections,
-      double simulatedRate) {
+      double simulatedRate) {}
 
-    static Options parse(String[] args) {
-      Args parsed =
-          Args.parse(
-              args,
-              Set.of(
-                  "--kafka-bootstrap",
-                  "--kafka-topic",
-                  "--port",
-                  "--bind",
-                  "--simulate",
-                  "--connections",
-                  "--rate"),
-              Set.of("--no-headers"));
-      String bootstrap = parsed.string("--kafka-bootstrap");
+  /** The command line: picocli fills the fields, {@link #options()} checks them. */
+  @Command(
+      name = "kafka-forwarder",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      description = {
+        "Forwards position lines from TCP to a Kafka topic, keyed by vehicle id.",
+        "Every option may also come from the environment variable named after it."
+      })
+  static final class Arguments implements Cli.OptionsCommand<Options> {
+    @Option(
+        names = "--kafka-bootstrap",
+        paramLabel = "H:P",
+        description = "Kafka bootstrap servers (env: FORWARDER_KAFKA_BOOTSTRAP; required)")
+    @Nullable String bootstrap;
+
+    @Option(
+        names = "--kafka-topic",
+        paramLabel = "T",
+        defaultValue = "vehicle-positions",
+        description = "topic to write to (env: FORWARDER_KAFKA_TOPIC; default: ${DEFAULT-VALUE})")
+    String topic = "vehicle-positions";
+
+    @Option(
+        names = "--no-headers",
+        description =
+            "send no remote-address / received-at headers (env: FORWARDER_NO_HEADERS=true;"
+                + " default: ${DEFAULT-VALUE})")
+    boolean noHeaders;
+
+    @Option(
+        names = "--port",
+        paramLabel = "N",
+        defaultValue = "9000",
+        description =
+            "port to listen on; 0 picks a free one (env: FORWARDER_PORT; default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(
+        names = "--bind",
+        paramLabel = "ADDRESS",
+        description = "address to listen on (env: FORWARDER_BIND; default: the loopback address)")
+    @Nullable String bind;
+
+    @Option(
+        names = "--simulate",
+        paramLabel = "N",
+        defaultValue = "0",
+        description =
+            "also simulate N vehicles against this forwarder (env: FORWARDER_SIMULATE;"
+                + " default: ${DEFAULT-VALUE})")
+    int simulate;
+
+    @Option(
+        names = "--connections",
+        paramLabel = "N",
+        defaultValue = "8",
+        description =
+            "connections the simulation uses (env: FORWARDER_CONNECTIONS;"
+                + " default: ${DEFAULT-VALUE})")
+    int connections;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "R",
+        defaultValue = "1",
+        description =
+            "positions per simulated vehicle per second (env: FORWARDER_RATE;"
+                + " default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(names = "--help", usageHelp = true, description = "print this and exit")
+    boolean help;
+
+    @Override
+    public Options options() {
       if (bootstrap == null || bootstrap.isEmpty()) {
         throw new IllegalArgumentException("--kafka-bootstrap: missing (expected: host:port)");
       }
-      String bind = parsed.string("--bind");
       InetAddress address;
       try {
         address = bind == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(bind);
@@ -88,13 +144,13 @@ public final class KafkaForwarder implements AutoCloseable {
       }
       return new Options(
           bootstrap,
-          parsed.string("--kafka-topic", "vehicle-positions"),
-          !parsed.flag("--no-headers"),
+          topic,
+          !noHeaders,
           address,
-          parsed.integer("--port", 9000, 0, 65535),
-          parsed.integer("--simulate", 0, 0, 10_000_000),
-          parsed.integer("--connections", 8, 1, 10_000),
-          parsed.decimal("--rate", 1, 0.001, 100_000));
+          Cli.checkRange("--port", port, 0, 65535),
+          Cli.checkRange("--simulate", simulate, 0, 10_000_000),
+          Cli.checkRange("--connections", connections, 1, 10_000),
+          Cli.checkRange("--rate", rate, 0.001, 100_000));
     }
   }
 
@@ -226,9 +282,9 @@ public final class KafkaForwarder implements AutoCloseable {
         rejected());
   }
 
-  /** Runs the forwarder until Ctrl-C; see {@link #USAGE}. */
+  /** Runs the forwarder until Ctrl-C; {@code --help} lists the options. */
   public static void main(String[] args) {
-    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    Options options = Cli.optionsOrExit(new Arguments(), ENV_PREFIX, args);
     if (options == null) {
       return;
     }

@@ -11,18 +11,20 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * A vehicle-location service: vehicles (or gateways) connect over TCP and send one line per
  * position, {@code vehicleId,epochMillis,lat,lon,speedKmh,heading}; the service keeps each
  * vehicle's latest position and prints a summary every second. Unless told {@code --no-simulate},
  * it also runs a {@link FleetSimulator} against itself, so starting it shows traffic at once. With
- * {@code --metrics-port}, it serves the server's {@link LineServerMetrics} as Prometheus text at
- * {@code /metrics}.
+ * {@code --http-port} (or its older name {@code --metrics-port}), it serves on that port the {@link
+ * LivePage} at {@code /}, which plots every vehicle live from the {@link EventStream} at {@code
+ * /events}, and the server's {@link LineServerMetrics} as Prometheus text at {@code /metrics}.
  *
  * <p>It answers every line on the connection it came from (see {@link VehicleTracker}): {@code ACK
  * <vehicleId> <epochMillis>} or {@code ERR <reason>}; the connection goes on. It sends a vehicle a
@@ -35,32 +37,15 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * java dev.lineserver.examples.VehicleService --port 9000 --simulate 200 --connections 8 \
- *     --metrics-port 9100 --command veh-017=200
+ *     --http-port 9100 --command veh-017=200
  * </pre>
  */
 public final class VehicleService implements AutoCloseable {
   /** Every thread this class starts is named with this prefix. */
   static final String THREAD_PREFIX = "vehicle-service";
 
-  static final String USAGE =
-      """
-      usage: VehicleService [options]
-        --port N               port to listen on; 0 picks a free one \
-      (default: -Dvehicle.port, else 9000)
-        --bind ADDRESS         address to listen on (default: the loopback address; \
-      0.0.0.0 for every interface)
-        --simulate N           simulate N vehicles against this service (default: 200)
-        --no-simulate          only listen
-        --connections N        connections the simulation uses (default: 8)
-        --rate R               positions per simulated vehicle per second (default: 1)
-        --malformed-every N    simulate about 1 malformed line in N; 0 never (default: 1000)
-        --metrics-port N       serve Prometheus text at /metrics on port N of the --bind \
-      address; 0 picks a free one (default: off)
-        --command VEH=MS       send CMD VEH SET interval=MS once, telling vehicle VEH to report \
-      every MS ms; prints what became of it (default: none)
-        --command-after S      send --command S seconds after start (default: 3)""";
-
-  private static final int DEFAULT_PORT = 9000;
+  /** The prefix of the environment variables options may come from: {@code VEHICLE_PORT}, ... */
+  static final String ENV_PREFIX = "VEHICLE_";
 
   /** What became of a {@link #command}. */
   enum CommandResult {
@@ -87,7 +72,7 @@ public final class VehicleService implements AutoCloseable {
                 + FleetSimulator.MAX_INTERVAL_MILLIS
                 + ")");
       }
-      Args.checkRange("afterSeconds", afterSeconds, 0, 86_400);
+      Cli.checkRange("afterSeconds", afterSeconds, 0, 86_400);
     }
 
     String text() {
@@ -126,7 +111,7 @@ public final class VehicleService implements AutoCloseable {
   private boolean closed;
 
   /**
-   * What to run; see {@link #USAGE}.
+   * What to run; see {@link Arguments}.
    *
    * @param simulatedVehicles 0 to only listen
    * @param metricsPort -1 to serve no metrics, 0 for any free port
@@ -143,58 +128,127 @@ public final class VehicleService implements AutoCloseable {
       @Nullable ScheduledCommand command) {
 
     Options {
-      Args.checkRange("port", port, 0, 65535);
-      Args.checkRange("simulatedVehicles", simulatedVehicles, 0, 10_000_000);
-      Args.checkRange("simulatedConnections", simulatedConnections, 1, 10_000);
-      Args.checkRange("malformedEvery", malformedEvery, 0, Integer.MAX_VALUE);
-      Args.checkRange("metricsPort", metricsPort, -1, 65535);
+      Cli.checkRange("port", port, 0, 65535);
+      Cli.checkRange("simulatedVehicles", simulatedVehicles, 0, 10_000_000);
+      Cli.checkRange("simulatedConnections", simulatedConnections, 1, 10_000);
+      Cli.checkRange("malformedEvery", malformedEvery, 0, Integer.MAX_VALUE);
+      Cli.checkRange("metricsPort", metricsPort, -1, 65535);
     }
+  }
 
-    static Options parse(String[] args) {
-      Args parsed =
-          Args.parse(
-              args,
-              Set.of(
-                  "--port",
-                  "--bind",
-                  "--simulate",
-                  "--connections",
-                  "--rate",
-                  "--malformed-every",
-                  "--metrics-port",
-                  "--command",
-                  "--command-after"),
-              Set.of("--no-simulate"));
-      if (parsed.flag("--no-simulate") && parsed.string("--simulate") != null) {
+  /** The command line: picocli fills the fields, {@link #options()} checks them. */
+  @Command(
+      name = "vehicle-service",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      description = {
+        "A vehicle-location service: one line per position over TCP, one ACK or ERR per line.",
+        "Every option may also come from the environment variable named after it."
+      })
+  static final class Arguments implements Cli.OptionsCommand<Options> {
+    @Option(
+        names = "--port",
+        paramLabel = "N",
+        defaultValue = "${sys:vehicle.port:-9000}",
+        description =
+            "port to listen on; 0 picks a free one (env: VEHICLE_PORT, else -Dvehicle.port;"
+                + " default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(
+        names = "--bind",
+        paramLabel = "ADDRESS",
+        description =
+            "address to listen on; 0.0.0.0 for every interface (env: VEHICLE_BIND;"
+                + " default: the loopback address)")
+    @Nullable String bind;
+
+    @Option(
+        names = "--simulate",
+        paramLabel = "N",
+        description =
+            "simulate N vehicles against this service (env: VEHICLE_SIMULATE; default: 200)")
+    @Nullable Integer simulate;
+
+    @Option(
+        names = "--no-simulate",
+        description = "only listen (env: VEHICLE_NO_SIMULATE=true; default: ${DEFAULT-VALUE})")
+    boolean noSimulate;
+
+    @Option(
+        names = "--connections",
+        paramLabel = "N",
+        defaultValue = "8",
+        description =
+            "connections the simulation uses (env: VEHICLE_CONNECTIONS; default: ${DEFAULT-VALUE})")
+    int connections;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "R",
+        defaultValue = "1",
+        description =
+            "positions per simulated vehicle per second (env: VEHICLE_RATE;"
+                + " default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(
+        names = "--malformed-every",
+        paramLabel = "N",
+        defaultValue = "1000",
+        description =
+            "simulate about 1 malformed line in N; 0 never (env: VEHICLE_MALFORMED_EVERY;"
+                + " default: ${DEFAULT-VALUE})")
+    int malformedEvery;
+
+    @Option(
+        names = {"--http-port", "--metrics-port"},
+        paramLabel = "N",
+        description =
+            "serve the live page at /, its events at /events and Prometheus text at /metrics on"
+                + " port N of the --bind address; 0 picks a free one (env: VEHICLE_HTTP_PORT;"
+                + " default: off)")
+    @Nullable Integer httpPort;
+
+    @Option(
+        names = "--command",
+        paramLabel = "VEH=MS",
+        description =
+            "send CMD VEH SET interval=MS once, telling vehicle VEH to report every MS ms; prints"
+                + " what became of it (env: VEHICLE_COMMAND; default: none)")
+    @Nullable String command;
+
+    @Option(
+        names = "--command-after",
+        paramLabel = "S",
+        description =
+            "send --command S seconds after start (env: VEHICLE_COMMAND_AFTER; default: 3)")
+    @Nullable Integer commandAfter;
+
+    @Option(names = "--help", usageHelp = true, description = "print this and exit")
+    boolean help;
+
+    @Override
+    public Options options() {
+      if (noSimulate && simulate != null) {
         throw new IllegalArgumentException("--no-simulate: given with --simulate (expected: one)");
       }
-      String command = parsed.string("--command");
-      int commandAfter = parsed.integer("--command-after", 3, 0, 86_400);
-      if (command == null && parsed.string("--command-after") != null) {
+      if (command == null && commandAfter != null) {
         throw new IllegalArgumentException("--command-after: given without --command");
       }
+      int after =
+          Cli.checkRange("--command-after", commandAfter == null ? 3 : commandAfter, 0, 86_400);
       return new Options(
-          bindAddress(parsed.string("--bind")),
-          parsed.integer("--port", defaultPort(), 0, 65535),
-          parsed.flag("--no-simulate") ? 0 : parsed.integer("--simulate", 200, 1, 10_000_000),
-          parsed.integer("--connections", 8, 1, 10_000),
-          parsed.decimal("--rate", 1, 0.001, 100_000),
-          parsed.integer("--malformed-every", 1000, 0, Integer.MAX_VALUE),
-          parsed.integer("--metrics-port", -1, 0, 65535),
-          command == null ? null : ScheduledCommand.parse(command, commandAfter));
-    }
-
-    private static int defaultPort() {
-      String property = System.getProperty("vehicle.port");
-      if (property == null) {
-        return DEFAULT_PORT;
-      }
-      try {
-        return Args.checkRange("vehicle.port", Integer.parseInt(property), 0, 65535);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            "vehicle.port: " + property + " (expected: a whole number)", e);
-      }
+          bindAddress(bind),
+          Cli.checkRange("--port", port, 0, 65535),
+          noSimulate
+              ? 0
+              : Cli.checkRange("--simulate", simulate == null ? 200 : simulate, 1, 10_000_000),
+          Cli.checkRange("--connections", connections, 1, 10_000),
+          Cli.checkRange("--rate", rate, 0.001, 100_000),
+          Cli.checkRange("--malformed-every", malformedEvery, 0, Integer.MAX_VALUE),
+          httpPort == null ? -1 : Cli.checkRange("--http-port", httpPort, 0, 65535),
+          command == null ? null : ScheduledCommand.parse(command, after));
     }
 
     private static InetAddress bindAddress(@Nullable String text) {
@@ -263,7 +317,9 @@ public final class VehicleService implements AutoCloseable {
                 options.bindAddress(),
                 options.metricsPort(),
                 new LineServerMetrics(server, Tags.of("server", "vehicles")));
-        metrics.route(HealthHandler.PATH, new HealthHandler(server::health));
+        metrics.context(HealthHandler.PATH, new HealthHandler(server::health));
+        metrics.context(LivePage.PATH, new LivePage());
+        metrics.context(EventStream.PATH, new EventStream(tracker, Duration.ofSeconds(1)));
       }
       if (options.simulatedVehicles() > 0) {
         simulator = FleetSimulator.start(simulation(options, server.port()), out);
@@ -385,6 +441,11 @@ public final class VehicleService implements AutoCloseable {
     return metrics == null ? null : metrics.url();
   }
 
+  /** Where the live page is served, or {@code null} without {@code --http-port}. */
+  @Nullable String pageUrl() {
+    return metrics == null ? null : metrics.url(LivePage.PATH);
+  }
+
   /**
    * Stops the timer of {@code --command}, the simulation, then the server, then the summary and the
    * metrics endpoint, and prints the totals. The simulation goes first: the server's close waits
@@ -425,9 +486,9 @@ public final class VehicleService implements AutoCloseable {
     }
   }
 
-  /** Runs the service until Ctrl-C; see {@link #USAGE}. */
+  /** Runs the service until Ctrl-C; {@code --help} lists the options. */
   public static void main(String[] args) {
-    Options options = Args.optionsOrExit(args, USAGE, Options::parse);
+    Options options = Cli.optionsOrExit(new Arguments(), ENV_PREFIX, args);
     if (options == null) {
       return;
     }
@@ -453,7 +514,7 @@ public final class VehicleService implements AutoCloseable {
                 Math.min(options.simulatedConnections(), options.simulatedVehicles())));
     String metricsUrl = service.metricsUrl();
     if (metricsUrl != null) {
-      System.out.println("metrics at " + metricsUrl);
+      System.out.println("live page at " + service.pageUrl() + ", metrics at " + metricsUrl);
     }
     ScheduledCommand command = options.command();
     if (command != null) {

@@ -5,6 +5,10 @@ import dev.lineserver.ConnectionInfo;
 import dev.lineserver.ConnectionLineSink;
 import dev.lineserver.LineServerListener;
 import dev.lineserver.SendResult;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -94,6 +98,23 @@ final class VehicleTracker implements ConnectionLineSink {
   /** The newest position {@code vehicleId} reported, or null if it reported none. */
   @Nullable Position latest(String vehicleId) {
     return latest.get(vehicleId);
+  }
+
+  /**
+   * Up to {@code max} of the latest positions, one per vehicle, in no particular order: a copy, so
+   * a caller may hold it while lines go on arriving. Which vehicles a capped copy holds is
+   * unspecified; it costs {@code O(max)}, not {@code O(vehicles)}.
+   */
+  List<Position> positions(int max) {
+    if (max < 0) {
+      throw new IllegalArgumentException("max: " + max + " (expected: >= 0)");
+    }
+    List<Position> positions = new ArrayList<>(Math.min(max, latest.size()));
+    Iterator<Position> values = latest.values().iterator();
+    while (positions.size() < max && values.hasNext()) {
+      positions.add(values.next());
+    }
+    return Collections.unmodifiableList(positions);
   }
 
   /**

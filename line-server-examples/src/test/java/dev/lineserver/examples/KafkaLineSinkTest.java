@@ -232,10 +232,7 @@ final class KafkaLineSinkTest {
     String topic = newTopic();
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     KafkaForwarder.Options options =
-        KafkaForwarder.Options.parse(
-            new String[] {
-              "--kafka-bootstrap", cluster.bootstrapServers(), "--kafka-topic", topic, "--port", "0"
-            });
+        new KafkaForwarder.Options(cluster.bootstrapServers(), topic, true, LOOPBACK, 0, 0, 8, 1);
     try (KafkaForwarder forwarder =
         KafkaForwarder.start(options, new PrintStream(output, true, UTF_8))) {
       try (Socket socket = new Socket(LOOPBACK, forwarder.port())) {

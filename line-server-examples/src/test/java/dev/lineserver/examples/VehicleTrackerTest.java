@@ -31,6 +31,33 @@ final class VehicleTrackerTest {
   }
 
   @Test
+  void positions_moreVehiclesThanMax_capsTheCopy() {
+    for (int i = 0; i < 5; i++) {
+      tracker.accept(connection, "v" + i + ",1000,1,1,10,90");
+    }
+    tracker.accept(connection, "v0,2000,2,2,10,90");
+
+    List<Position> all = tracker.positions(10);
+    assertThat(all).hasSize(5).contains(new Position("v0", 2000, 2, 2, 10, 90));
+    assertThat(tracker.positions(3)).hasSize(3).isSubsetOf(all);
+    assertThat(tracker.positions(0)).isEmpty();
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> tracker.positions(-1))
+        .withMessage("max: -1 (expected: >= 0)");
+  }
+
+  @Test
+  void positions_copy_unchangedByLaterLines() {
+    tracker.accept(connection, "a,1000,1,1,10,90");
+    List<Position> before = tracker.positions(10);
+
+    tracker.accept(connection, "a,2000,2,2,10,90");
+    tracker.accept(connection, "b,2000,2,2,10,90");
+
+    assertThat(before).containsExactly(new Position("a", 1000, 1, 1, 10, 90));
+  }
+
+  @Test
   void accept_olderPosition_keepsNewerAndAcksBoth() {
     tracker.accept(connection, "a,2000,1,1,10,90");
     tracker.accept(connection, "a,1000,5,5,50,0");
